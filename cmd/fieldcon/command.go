@@ -62,8 +62,12 @@ func newFlags(cmd string) *flag.FlagSet {
 
 // parseFlags parses args into fs; -h/--help becomes errHelp after printing
 // cmd's usage, any other mistake a usage error. Flags may follow positional
-// arguments (`fieldcon image inspect FILE --json`).
+// arguments (`fieldcon image inspect FILE --json`). Every command accepts
+// --workspace, as the top level does.
 func parseFlags(e *Env, cmd string, fs *flag.FlagSet, args []string) error {
+	if fs.Lookup("workspace") == nil {
+		fs.StringVar(&e.WorkspaceDir, "workspace", e.WorkspaceDir, "workspace folder")
+	}
 	var positional []string
 	for {
 		err := fs.Parse(args)

@@ -65,3 +65,18 @@ func TestUsageErrorsExit2(t *testing.T) {
 		}
 	}
 }
+
+func TestParseFlagsAcceptsWorkspaceAndTrailingFlags(t *testing.T) {
+	e := &Env{Stdout: &bytes.Buffer{}}
+	fs := newFlags("x")
+	jsonOut := fs.Bool("json", false, "")
+	if err := parseFlags(e, "x", fs, []string{"FILE", "--json", "--workspace", "/tmp/ws", "MORE"}); err != nil {
+		t.Fatalf("parseFlags error: %v", err)
+	}
+	if !*jsonOut || e.WorkspaceDir != "/tmp/ws" {
+		t.Errorf("parseFlags: json=%v workspace=%q, want true and /tmp/ws", *jsonOut, e.WorkspaceDir)
+	}
+	if got := fs.Args(); len(got) != 2 || got[0] != "FILE" || got[1] != "MORE" {
+		t.Errorf("fs.Args() = %q, want [FILE MORE]", got)
+	}
+}
