@@ -1,0 +1,244 @@
+// Package recoverytest provides a scripted fake console for testing
+// playbooks without a serial port or a simulated device.
+//
+// It is not a device simulator: it answers lines with canned output from a
+// script, so tests can assert exactly what a playbook typed.
+package recoverytest
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"fieldcon/recovery"
+)
+
+// Rule answers a line typed by the playbook.
+type Rule struct {
+	Sent  *regexp.Regexp // matched against the line, without the CR
+	Reply string         // device output to emit
+	// Once rules are used at most once, so a script can answer the same
+	// command differently the second time.
+	Once bool
+	used bool
+}
+
+// Console is a fake recovery.Console driven by rules.
+type Console struct {
+	mu        sync.Mutex
+	changed   chan struct{} // closed and replaced when output or state changes
+	out       []byte        // output not yet consumed by Expect
+	sent      []string
+	breaks    int
+	baud      int
+	connected bool
+	rules     []*Rule
+	// OnBreak, when set, is emitted after each break.
+	OnBreak string
+}
+
+// New returns a connected fake console at 9600.
+func New(rules ...Rule) *Console {
+	c := &Console{changed: make(chan struct{}), baud: 9600, connected: true}
+	for i := range rules {
+		r := rules[i]
+		c.rules = append(c.rules, &r)
+	}
+	return c
+}
+
+// On adds a rule answering lines matching sent with reply.
+func (c *Console) On(sent, reply string) *Console {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rules = append(c.rules, &Rule{Sent: regexp.MustCompile(sent), Reply: reply})
+	return c
+}
+
+// Emit makes the device print s.
+func (c *Console) Emit(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.out = append(c.out, s...)
+	c.notifyLocked()
+}
+
+func (c *Console) notifyLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// Disconnect simulates the adapter being pulled.
+func (c *Console) Disconnect() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.connected = false
+	c.notifyLocked()
+}
+
+// Reconnect simulates the adapter coming back.
+func (c *Console) Reconnect() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.connected = true
+	c.notifyLocked()
+}
+
+// Sent returns every line typed so far, without CRs.
+func (c *Console) Sent() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.sent...)
+}
+
+// Breaks returns how many breaks were sent.
+func (c *Console) Breaks() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.breaks
+}
+
+func (c *Console) Send(p []byte) error {
+	for _, line := range strings.SplitAfter(string(p), "\r") {
+		if strings.HasSuffix(line, "\r") {
+			if err := c.SendLine(strings.TrimSuffix(line, "\r")); err != nil {
+				return err
+			}
+		} else if line != "" {
+			c.mu.Lock()
+			c.sent = append(c.sent, line)
+			c.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+func (c *Console) SendLine(line string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.connected {
+		return fmt.Errorf("send %q: %w", line, recovery.ErrDisconnected)
+	}
+	c.sent = append(c.sent, line)
+	for _, r := range c.rules {
+		if r.used || !r.Sent.MatchString(line) {
+			continue
+		}
+		if r.Once {
+			r.used = true
+		}
+		c.out = append(c.out, line+"\r\n"+r.Reply...)
+		c.notifyLocked()
+		return nil
+	}
+	c.out = append(c.out, line+"\r\n"...)
+	c.notifyLocked()
+	return nil
+}
+
+func (c *Console) SendBreak(time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.connected {
+		return recovery.ErrDisconnected
+	}
+	c.breaks++
+	if c.OnBreak != "" {
+		c.out = append(c.out, c.OnBreak...)
+		c.notifyLocked()
+	}
+	return nil
+}
+
+func (c *Console) Expect(ctx context.Context, patterns ...*regexp.Regexp) (int, []string, error) {
+	for {
+		c.mu.Lock()
+		if !c.connected {
+			c.mu.Unlock()
+			return -1, nil, recovery.ErrDisconnected
+		}
+		best, bestEnd, bestGroups := -1, 0, []string(nil)
+		for i, re := range patterns {
+			loc := re.FindSubmatchIndex(c.out)
+			if loc == nil || (best >= 0 && loc[1] >= bestEnd) {
+				continue
+			}
+			groups := make([]string, len(loc)/2)
+			for g := range groups {
+				if loc[2*g] >= 0 {
+					groups[g] = string(c.out[loc[2*g]:loc[2*g+1]])
+				}
+			}
+			best, bestEnd, bestGroups = i, loc[1], groups
+		}
+		if best >= 0 {
+			c.out = c.out[bestEnd:]
+			c.mu.Unlock()
+			return best, bestGroups, nil
+		}
+		wait := c.changed
+		c.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return -1, nil, ctx.Err()
+		}
+	}
+}
+
+func (c *Console) WaitConnected(ctx context.Context) error {
+	for {
+		c.mu.Lock()
+		ok, wait := c.connected, c.changed
+		c.mu.Unlock()
+		if ok {
+			return nil
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (c *Console) SetBaud(baud int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.baud = baud
+	return nil
+}
+
+func (c *Console) Baud() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.baud
+}
+
+// Asker answers questions from a script, in order, recording them.
+type Asker struct {
+	mu        sync.Mutex
+	Answers   []string
+	Questions []recovery.Question
+	// Before, when set, runs before each answer (press a button on the fake
+	// device, pull the cable…); it gets the question's index.
+	Before func(i int, q recovery.Question)
+}
+
+func (a *Asker) Ask(ctx context.Context, q recovery.Question) (string, error) {
+	a.mu.Lock()
+	i := len(a.Questions)
+	a.Questions = append(a.Questions, q)
+	before := a.Before
+	a.mu.Unlock()
+	if before != nil {
+		before(i, q)
+	}
+	if i >= len(a.Answers) {
+		return "", fmt.Errorf("recoverytest: unscripted question %q", q.Prompt)
+	}
+	return a.Answers[i], nil
+}
