@@ -23,7 +23,10 @@ type Rule struct {
 	// Once rules are used at most once, so a script can answer the same
 	// command differently the second time.
 	Once bool
-	used bool
+	// DeviceBaud, when set, switches the device's line speed after the
+	// reply, as `set BAUD` does on a loader.
+	DeviceBaud int
+	used       bool
 }
 
 // Console is a fake recovery.Console driven by rules.
@@ -34,6 +37,7 @@ type Console struct {
 	sent      []string
 	breaks    int
 	baud      int
+	device    int // the device's speed; 0 means it follows the host
 	connected bool
 	rules     []*Rule
 	// OnBreak, when set, is emitted after each break.
@@ -52,11 +56,36 @@ func New(rules ...Rule) *Console {
 
 // On adds a rule answering lines matching sent with reply.
 func (c *Console) On(sent, reply string) *Console {
+	return c.Add(Rule{Sent: regexp.MustCompile(sent), Reply: reply})
+}
+
+// Add adds a rule.
+func (c *Console) Add(r Rule) *Console {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.rules = append(c.rules, &Rule{Sent: regexp.MustCompile(sent), Reply: reply})
+	c.rules = append(c.rules, &r)
 	return c
 }
+
+// SetDeviceBaud fixes the device's line speed: while the host's differs,
+// what either side sends arrives as garbage.
+func (c *Console) SetDeviceBaud(baud int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.device = baud
+}
+
+// DeviceBaud returns the device's line speed.
+func (c *Console) DeviceBaud() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.device
+}
+
+func (c *Console) mismatchLocked() bool { return c.device != 0 && c.device != c.baud }
+
+// garbage is what a line at the wrong speed looks like.
+const garbage = "\x80\xf8\x00\xfe\x1e"
 
 // Emit makes the device print s.
 func (c *Console) Emit(s string) {
@@ -123,6 +152,13 @@ func (c *Console) SendLine(line string) error {
 		return fmt.Errorf("send %q: %w", line, recovery.ErrDisconnected)
 	}
 	c.sent = append(c.sent, line)
+	if c.mismatchLocked() {
+		// The device hears noise and answers nothing useful; whatever it
+		// prints reaches the host as garbage.
+		c.out = append(c.out, garbage...)
+		c.notifyLocked()
+		return nil
+	}
 	for _, r := range c.rules {
 		if r.used || !r.Sent.MatchString(line) {
 			continue
@@ -131,6 +167,9 @@ func (c *Console) SendLine(line string) error {
 			r.used = true
 		}
 		c.out = append(c.out, line+"\r\n"+r.Reply...)
+		if r.DeviceBaud != 0 {
+			c.device = r.DeviceBaud
+		}
 		c.notifyLocked()
 		return nil
 	}
