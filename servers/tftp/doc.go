@@ -1,0 +1,21 @@
+// Package tftp is fieldcon's TFTP server: it serves images and takes
+// uploads from boot loaders and devices that talk TFTP badly, such as an
+// Aironet in MODE-button recovery that sends its request and every ACK to
+// 255.255.255.255.
+//
+// It runs github.com/pin/tftp/v3 for the transfer loop (DATA/ACK,
+// retransmission, blksize, netascii, block-number rollover) behind a front
+// end of its own, so that every combination of request address (unicast,
+// subnet broadcast, 255.255.255.255) and ACK address (the transfer port at
+// any of those addresses, or port 69) works; see ARCHITECTURE.md, "Transfers
+// → TFTP". The front end also negotiates the timeout option, which pin/tftp
+// does not know, enforces limits per client and in total, resolves names
+// inside an os.Root, maps aliases, stores uploads safely and reports each
+// transfer as servers.Event values.
+//
+// It does not bind its listening socket on its own (Listen does it, Serve
+// takes any net.PacketConn), does not run a goroutine the caller cannot see
+// finish (Serve blocks until its context ends and every transfer stopped),
+// does not do IPv6 broadcast tricks, and does not implement windowsize (RFC
+// 7440), multicast (RFC 2090) or the "mail" mode.
+package tftp
