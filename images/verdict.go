@@ -576,7 +576,7 @@ func (e *evaluation) apModeRecovery() {
 		}
 	}
 	e.v.AskedName = e.dev.AskedFor
-	if e.v.AskedName == "" {
+	if e.v.AskedName == "" && (e.devPlat != "" || e.id.Kind == KindAccessPoint) {
 		e.v.AskedName = DefaultRecoveryName(platform, want)
 	}
 	if e.isBin() {

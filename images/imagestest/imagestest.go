@@ -108,7 +108,7 @@ func RunnableHead(h Header, size int64) []byte {
 		be.PutUint32(b[60:], 0x80008000)
 		be.PutUint32(b[64:], 1)
 		be.PutUint32(b[68:], uint32(max(size-0x70, 0))) // packed code
-		be.PutUint32(b[72:], uint32(size*2))             // unpacked code
+		be.PutUint32(b[72:], uint32(size*2))            // unpacked code
 		be.PutUint32(b[76:], uint32(size*2))
 		return b
 	case ELF:
