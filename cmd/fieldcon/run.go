@@ -13,6 +13,7 @@ func commands() []*command {
 	return []*command{
 		helpCommand(),
 		imageCommand(),
+		dhcpCommand(),
 	}
 }
 

@@ -3,9 +3,9 @@ package dhcp
 import (
 	"bytes"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
-	"net/netip"
 	"testing"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
