@@ -202,8 +202,11 @@ func (c *Client) session(ctx context.Context, op string, addr netip.Addr, fn fun
 	defer stop()
 
 	if err := fn(conn, peer); err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("smi %s %s: no answer in time: %w", op, peer, ctx.Err())
+		switch {
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			return fmt.Errorf("smi %s %s: the switch did not answer within %s: %w", op, peer, c.timeout, ctx.Err())
+		case ctx.Err() != nil:
+			return fmt.Errorf("smi %s %s: stopped before it finished: %w", op, peer, ctx.Err())
 		}
 		return fmt.Errorf("smi %s %s: %w", op, peer, err)
 	}
