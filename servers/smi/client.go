@@ -204,7 +204,7 @@ func (c *Client) session(ctx context.Context, op string, addr netip.Addr, fn fun
 	if err := fn(conn, peer); err != nil {
 		switch {
 		case errors.Is(ctx.Err(), context.DeadlineExceeded):
-			return fmt.Errorf("smi %s %s: the switch did not answer within %s: %w", op, peer, c.timeout, ctx.Err())
+			return fmt.Errorf("smi %s %s: the switch did not answer in time; check it is reachable and try again: %w", op, peer, ctx.Err())
 		case ctx.Err() != nil:
 			return fmt.Errorf("smi %s %s: stopped before it finished: %w", op, peer, ctx.Err())
 		}
