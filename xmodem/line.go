@@ -1,6 +1,7 @@
 package xmodem
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -82,6 +83,18 @@ func (l *line) consume(n int) {
 
 // discard drops all buffered input.
 func (l *line) discard() { l.r, l.w = 0, 0 }
+
+// discardStale drops buffered input that answers nothing any more (extra
+// NAKs, noise) but reports a cancel in it: the peer may have given up
+// while we were busy.
+func (l *line) discardStale() error {
+	canceled := bytes.Contains(l.buffered(), []byte{can, can})
+	l.discard()
+	if canceled {
+		return ErrCanceledByPeer
+	}
+	return nil
+}
 
 // fill reads at least one more byte before deadline. It returns errTimeout
 // when the deadline passes and ctx.Err() when the context ends.
@@ -176,14 +189,18 @@ func (l *line) abort() {
 // until deadline. A receiver that lost the framing uses it so that its NAK
 // is not mistaken for the answer to a block still arriving.
 func (l *line) quiet(gap time.Duration, deadline time.Time) error {
-	l.discard()
+	if err := l.discardStale(); err != nil {
+		return err
+	}
 	for {
 		d := time.Now().Add(gap)
 		if d.After(deadline) {
 			d = deadline
 		}
 		err := l.fill(d)
-		l.discard()
+		if err := l.discardStale(); err != nil {
+			return err
+		}
 		switch {
 		case errors.Is(err, errTimeout):
 			return nil

@@ -209,7 +209,9 @@ func (sn *sender) sendBlock(p []byte, first bool) error {
 		}
 		// Whatever arrived before this block (extra NAKs, noise) answers
 		// nothing we are about to send.
-		sn.l.discard()
+		if err := sn.l.discardStale(); err != nil {
+			return err
+		}
 		if err := sn.l.write(p); err != nil {
 			return err
 		}
@@ -273,7 +275,9 @@ func (sn *sender) sendBlockKeep(p []byte) error {
 		if attempt > 0 {
 			sn.m.retry()
 		}
-		sn.l.discard()
+		if err := sn.l.discardStale(); err != nil {
+			return err
+		}
 		if err := sn.l.write(p); err != nil {
 			return err
 		}
@@ -293,7 +297,9 @@ func (sn *sender) sendBlockKeep(p []byte) error {
 // loaders); silence gets another EOT after EOTTimeout. Bytes that are not
 // answers are kept for Confirm.
 func (sn *sender) finish() error {
-	sn.l.discard()
+	if err := sn.l.discardStale(); err != nil {
+		return fmt.Errorf("xmodem end of file: %w", err)
+	}
 	prevCAN := false
 	for i := 0; i < sn.s.EOTRetries; i++ {
 		if err := sn.l.write([]byte{eot}); err != nil {
