@@ -22,6 +22,9 @@ type Console interface {
 	Prompt() serialcon.PromptKind
 	// Observe registers o for every event; o must not block.
 	Observe(o serialcon.Observer) (remove func())
+	// Transcript is the recent output, to show what the device said
+	// before the TUI started listening.
+	Transcript() []byte
 	StartLog() error
 	StopLog() error
 	LogPath() string

@@ -95,6 +95,7 @@ func newConsolePane(c *Common, o *Options) Pane {
 		p.feedSeq++
 		feed := NewFeed(p.feedSeq, o.FeedBytes, o.frame())
 		remove := o.Console.Observe(feed.Observe)
+		feed.Seed(o.Console.Transcript())
 		p.attach(o.Console, o.Port, feed, remove, snapshot(o.Console))
 	}
 	return p
@@ -266,6 +267,7 @@ func (p *consolePane) simCmd(id int) tea.Cmd {
 func observe(om ConsoleOpenedMsg, id int, o *Options) openedMsg {
 	feed := NewFeed(id, o.FeedBytes, o.frame())
 	remove := om.Console.Observe(feed.Observe)
+	feed.Seed(om.Console.Transcript())
 	return openedMsg{ConsoleOpenedMsg: om, feed: feed, remove: remove, status: snapshot(om.Console)}
 }
 

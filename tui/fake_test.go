@@ -28,6 +28,8 @@ type fakeConsole struct {
 	nextObs   int
 	now       time.Time
 	line      []byte
+	// transcript is what the device said before anyone observed it.
+	transcript []byte
 	// device answers a complete typed line (without \r); nil echoes nothing.
 	device func(line string) string
 }
@@ -172,6 +174,12 @@ func (f *fakeConsole) Observe(o serialcon.Observer) func() {
 		defer f.mu.Unlock()
 		delete(f.observers, id)
 	}
+}
+
+func (f *fakeConsole) Transcript() []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]byte(nil), f.transcript...)
 }
 
 func (f *fakeConsole) StartLog() error {

@@ -1,6 +1,7 @@
 package tui
 
 import (
+	"bytes"
 	"sync"
 	"time"
 
@@ -127,6 +128,47 @@ func (f *Feed) dropEvent() {
 		}
 	}
 }
+
+// Seed puts what the console said before Observe was called (its
+// transcript, taken just after) in front of what the feed holds, without
+// repeating the bytes both saw.
+func (f *Feed) Seed(transcript []byte) {
+	if len(transcript) > seedBytes {
+		transcript = transcript[len(transcript)-seedBytes:]
+	}
+	if len(transcript) == 0 {
+		return
+	}
+	f.mu.Lock()
+	var seen []byte
+	for _, e := range f.events {
+		if e.Kind == serialcon.EventData {
+			seen = append(seen, e.Data...)
+		}
+	}
+	overlap := 0
+	for k := min(len(transcript), len(seen)); k > 0; k-- {
+		if bytes.Equal(transcript[len(transcript)-k:], seen[:k]) {
+			overlap = k
+			break
+		}
+	}
+	before := transcript[:len(transcript)-overlap]
+	if len(before) > 0 {
+		e := serialcon.Event{Kind: serialcon.EventData, Time: time.Now(), Data: append([]byte(nil), before...)}
+		f.events = append([]serialcon.Event{e}, f.events...)
+		f.buffered += len(before)
+		f.received += int64(len(before))
+	}
+	f.mu.Unlock()
+	select {
+	case f.signal <- struct{}{}:
+	default:
+	}
+}
+
+// seedBytes is how much earlier output a new console pane shows.
+const seedBytes = 64 << 10
 
 // Close stops the feed; a waiting command returns nil and is not re-armed.
 func (f *Feed) Close() {

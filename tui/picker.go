@@ -171,18 +171,15 @@ func (p *picker) View(width, height int) string {
 	return fitBlock(b.String(), width, height)
 }
 
-// describePort is how a technician recognises a cable: what it is, the
-// chip inside, its USB identity.
+// describePort is how a technician recognises a cable: whether it looks
+// like a console cable, the chip inside, its USB identity, then the
+// product name (often long, so last).
 func describePort(pi serialcon.PortInfo) string {
 	var parts []string
-	name := strings.TrimSpace(pi.Product)
-	if name == "" {
-		name = strings.TrimSpace(pi.Manufacturer)
+	if pi.LikelyConsole {
+		parts = append(parts, "likely console")
 	}
-	if name != "" {
-		parts = append(parts, name)
-	}
-	if pi.Chipset != "" && !strings.Contains(name, pi.Chipset) {
+	if pi.Chipset != "" {
 		parts = append(parts, pi.Chipset)
 	}
 	if pi.USB {
@@ -191,12 +188,16 @@ func describePort(pi serialcon.PortInfo) string {
 			id += " SN " + pi.Serial
 		}
 		parts = append(parts, id)
-	} else if len(parts) == 0 {
-		parts = append(parts, "built-in serial port")
 	}
-	s := strings.Join(parts, " · ")
-	if pi.LikelyConsole {
-		s += "  ← likely console"
+	name := strings.TrimSpace(pi.Product)
+	if name == "" {
+		name = strings.TrimSpace(pi.Manufacturer)
 	}
-	return s
+	if name != "" && name != pi.Chipset {
+		parts = append(parts, name)
+	}
+	if len(parts) == 0 {
+		return "built-in serial port"
+	}
+	return strings.Join(parts, " · ")
 }
