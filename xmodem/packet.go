@@ -19,14 +19,6 @@ const (
 	crcStart byte = 'C'  // as the first byte: "send with CRC-16"
 )
 
-// Block sizes and framing overhead.
-const (
-	blockSize128 = 128
-	blockSize1K  = 1024
-	headerLen    = 3 // start byte, sequence, 255-sequence
-	maxBlockLen  = headerLen + blockSize1K + 2
-)
-
 // Block
 //
 //	1 byte    1 byte   1 byte      128 or 1024 bytes      1 byte   or 2 bytes
@@ -46,7 +38,15 @@ const (
 //	+-----+----+------+------------------------------------------------+-----+
 //
 // A header whose name is empty (all NUL) ends the batch.
-type block []byte
+//
+// Block sizes and framing overhead:
+const (
+	blockSize128 = 128
+	blockSize1K  = 1024
+	headerLen    = 3 // start byte, sequence, 255-sequence
+	maxBlockLen  = headerLen + blockSize1K + 2
+)
+
 
 // blockLen is the length on the wire of a block with size data bytes.
 func blockLen(size int, crc bool) int {
@@ -66,7 +66,7 @@ var (
 
 // encodeBlock lays out one block in dst, which must hold blockLen(size, crc)
 // bytes, and returns it. data (at most size bytes) is padded with pad.
-func encodeBlock(dst []byte, seq byte, data []byte, size int, crc bool, pad byte) block {
+func encodeBlock(dst []byte, seq byte, data []byte, size int, crc bool, pad byte) []byte {
 	p := dst[:blockLen(size, crc)]
 	p[0] = soh
 	if size == blockSize1K {
