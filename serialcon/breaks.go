@@ -25,6 +25,7 @@ func (c *Console) SendBreak(d time.Duration) error {
 		return err
 	}
 	c.writeMu.Lock()
+	started := time.Now()
 	err = port.Break(d)
 	note := fmt.Sprintf("break sent (%s)", d)
 	if err != nil {
@@ -37,8 +38,8 @@ func (c *Console) SendBreak(d time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("break on %s: %w", path, err)
 	}
-	c.marker(note)
-	c.emit(Event{Kind: EventBreak, Duration: d, Settings: c.Settings()})
+	c.markerAt(started, note)
+	c.emit(Event{Kind: EventBreak, Time: started, Duration: d, Settings: c.Settings()})
 	return nil
 }
 
@@ -66,8 +67,8 @@ func (c *Console) simulatedBreakLocked(port Port, d time.Duration) (int, error) 
 	if err := port.SetSettings(slow); err != nil {
 		return low, err
 	}
-	perByte := 10 * time.Second / time.Duration(low)
-	n := int((d + perByte - 1) / perByte)
+	// A character is 10 bit times; round up so the break is at least d.
+	n := int((int64(d)*int64(low) + int64(10*time.Second) - 1) / int64(10*time.Second))
 	_, werr := port.Write(make([]byte, max(n, 1)))
 	if err := port.SetSettings(s); err != nil {
 		return low, fmt.Errorf("restore %s after simulated break: %w", s, err)

@@ -542,17 +542,23 @@ func (c *Console) LogPath() string {
 	return c.log.path
 }
 
-func (c *Console) marker(text string) {
+func (c *Console) marker(text string) { c.markerAt(time.Now(), text) }
+
+// markerAt writes a marker stamped t: when the event began (a break is
+// logged once it is over, at the time it started).
+func (c *Console) markerAt(t time.Time, text string) {
 	c.logMu.Lock()
 	defer c.logMu.Unlock()
-	c.markerLocked(text)
+	c.markerLockedAt(t, text)
 }
 
-func (c *Console) markerLocked(text string) {
+func (c *Console) markerLocked(text string) { c.markerLockedAt(time.Now(), text) }
+
+func (c *Console) markerLockedAt(t time.Time, text string) {
 	if c.log == nil {
 		return
 	}
-	if err := c.log.marker(time.Now(), text); err != nil {
+	if err := c.log.marker(t, text); err != nil {
 		c.logFailedLocked(err)
 	}
 }
