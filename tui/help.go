@@ -30,14 +30,19 @@ func (a *App) helpView(w, h int) string {
 	var body string
 	inner := max(w-4, 10) // border and padding
 	if inner >= 70 {
-		colW := (inner - 3) / 2
+		leftW := 0
+		for _, l := range left {
+			leftW = max(leftW, lipgloss.Width(l))
+		}
+		leftW = min(leftW, (inner-3)/2+8)
+		rightW := inner - 3 - leftW
 		lw := make([]string, len(left))
 		for i, l := range left {
-			lw[i] = padRight(truncate(l, colW), colW)
+			lw[i] = padRight(truncate(l, leftW), leftW)
 		}
 		rw := make([]string, len(right))
 		for i, l := range right {
-			rw[i] = truncate(l, colW)
+			rw[i] = truncate(l, rightW)
 		}
 		body = lipgloss.JoinHorizontal(lipgloss.Top, strings.Join(lw, "\n"), "   ", strings.Join(rw, "\n"))
 	} else {

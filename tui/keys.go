@@ -63,22 +63,22 @@ func DefaultKeyMap() *KeyMap {
 		return key.NewBinding(key.WithKeys(keys...), key.WithHelp(k, desc))
 	}
 	return &KeyMap{
-		Prefix: b([]string{"ctrl+t"}, "ctrl-t", "prefix for fieldcon's commands"),
+		Prefix: b([]string{"ctrl+t"}, "ctrl-t", "fieldcon's commands"),
 
-		Help:     b([]string{"?"}, "ctrl-t ?", "this help and menu"),
+		Help:     b([]string{"?"}, "ctrl-t ?", "help and command menu"),
 		Quit:     b([]string{"q", "ctrl+q"}, "ctrl-t q", "quit, closing the port"),
 		NextPane: b([]string{"tab"}, "ctrl-t tab", "next tab"),
 		Pane:     b([]string{"1", "2", "3", "4", "5", "6", "7", "8", "9"}, "ctrl-t 1-9", "go to tab N"),
 
 		Break:       b([]string{"b"}, "ctrl-t b", "send break"),
-		BreakRepeat: b([]string{"B"}, "ctrl-t B", "break for 60 s (boot window)"),
+		BreakRepeat: b([]string{"B"}, "ctrl-t B", "break for 60 s (boot)"),
 		Baud:        b([]string{"s"}, "ctrl-t s", "speed, or auto-detect"),
 		Timestamps:  b([]string{"t"}, "ctrl-t t", "timestamps on/off"),
 		Hex:         b([]string{"h"}, "ctrl-t h", "hex view on/off"),
 		Log:         b([]string{"f"}, "ctrl-t f", "session log on/off"),
 		Clear:       b([]string{"l"}, "ctrl-t l", "clear the screen"),
 		SendFile:    b([]string{"p"}, "ctrl-t p", "paste a file slowly"),
-		LineMode:    b([]string{"e"}, "ctrl-t e", "local line editing on/off"),
+		LineMode:    b([]string{"e"}, "ctrl-t e", "local line editing"),
 		Search:      b([]string{"/"}, "ctrl-t /", "search the scrollback"),
 		Literal:     b([]string{"ctrl+t"}, "ctrl-t ctrl-t", "send a real ctrl-t"),
 		Disconnect:  b([]string{"o"}, "ctrl-t o", "pick another port"),

@@ -1,0 +1,25 @@
+// Package tui is fieldcon's face: a Bubble Tea program with a tab per
+// pane, a status bar, a help overlay, and the Console pane, where the
+// technician talks to the device exactly as in a terminal program while
+// fieldcon's own commands sit behind the ctrl-t prefix.
+//
+// The model tree: App (app.go) holds a Common (styles, keys, size, logger,
+// clock) and the panes listed in panes(); every pane is a Component
+// (Update, View, SetSize, help.KeyMap) plus a title and the commands it
+// adds to the ctrl-t menu. Adding a pane is one file and one line in
+// panes.go. The Console pane shows the port picker until a port is open.
+//
+// Device output reaches the program through a Feed: the console's observer
+// appends to a bounded buffer and signals a channel; one command waits on
+// it and delivers everything accumulated as a single DataMsg, at most one
+// per frame, and is re-armed. A Sanitizer turns whatever the device sends
+// (invalid UTF-8, NULs, bare \r, backspaces, ANSI from pagers, wrong-baud
+// garbage) into lines of one-cell printable runes, so device bytes never
+// move the layout. Update and View do no I/O: writes, breaks, speed
+// changes and file reads run in commands.
+//
+// What it does not do: it opens no port and starts no simulator itself
+// (Options.Open and Options.StartSim do, supplied by cmd/fieldcon), keeps
+// no transcript of its own beyond the bounded scrollback (the console's
+// session log is the record), and knows no recovery procedure.
+package tui
