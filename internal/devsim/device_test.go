@@ -191,3 +191,33 @@ func TestWords(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDeviceInput types arbitrary bytes (garbage at the wrong speed, ANSI
+// escapes, NULs) at each profile; the device must keep answering: a CR and
+// a known command afterwards still get the prompt.
+func FuzzDeviceInput(f *testing.F) {
+	f.Add([]byte("flash_init\r"), uint8(0))
+	f.Add([]byte("\xff\xfe\x00\x1b[2J\x08\x7fset BAUD 115200\r"), uint8(0))
+	f.Add([]byte("show running-config\r q"), uint8(3))
+	f.Add([]byte("confreg\r"), uint8(2))
+	profiles := []string{"catalyst", "aironet", "rommon", "ios"}
+	f.Fuzz(func(t *testing.T, data []byte, which uint8) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		name := profiles[int(which)%len(profiles)]
+		fl, d := startFake(t, ctx, Options{Profile: name})
+		fl.send(string(data))
+		fl.waitIdle(t, ctx)
+		// Leave whatever pager or question the garbage opened, then ask
+		// for a fresh prompt.
+		for i := 0; i < 8 && !strings.HasSuffix(fl.output(), d.promptText()); i++ {
+			fl.send("q\r")
+			fl.waitIdle(t, ctx)
+		}
+		if !strings.HasSuffix(fl.output(), d.promptText()) {
+			t.Fatalf("%s after %q: output ends %q, want the prompt %q", name, data, tail(fl.output(), 80), d.promptText())
+		}
+	})
+}
+
+func tail(s string, n int) string { return s[max(0, len(s)-n):] }

@@ -447,7 +447,10 @@ func (p *pump) run() {
 		default:
 			// Nothing queued: the line goes idle, which completes any
 			// frame the receiver was still sampling.
-			p.deliver(p.uart.flush())
+			before := p.uart.framingErrors
+			out := p.uart.flush()
+			p.framing.Add(p.uart.framingErrors - before)
+			p.deliver(out)
 			select {
 			case chunk = <-p.in:
 			case <-p.l.done:
@@ -469,9 +472,12 @@ func (p *pump) run() {
 			}
 			p.corrupt(s)
 			before := p.uart.framingErrors
-			p.deliver(p.uart.feed(s, from, to))
+			out := p.uart.feed(s, from, to)
 			p.framing.Add(p.uart.framingErrors - before)
+			// Counted as sent before the receiver has it, so a reader
+			// that got the bytes sees them counted.
 			p.markSent(int64(n))
+			p.deliver(out)
 		}
 	}
 }
