@@ -50,6 +50,7 @@ type Command struct {
 }
 
 func (a Command) Do(ctx context.Context, r *Run) error {
+	r.Console.MarkRead()
 	if err := r.Console.SendLine(r.Vars.Expand(a.Line)); err != nil {
 		return err
 	}

@@ -252,9 +252,20 @@ func (a RaiseBaud) Describe(map[string]string) string {
 }
 
 // RestoreBaud is the playbook step around BaudDance.Restore.
-type RestoreBaud struct{ Dance BaudDance }
+type RestoreBaud struct {
+	Dance BaudDance
+	// OnlyIfRaised skips the step unless a RaiseBaud step raised the speed
+	// (for cleanup after a failure that may come before the raise).
+	OnlyIfRaised bool
+}
 
 func (a RestoreBaud) Do(ctx context.Context, r *Run) error {
+	if a.OnlyIfRaised {
+		home := a.Dance.withDefaults().Home
+		if b, _ := strconv.Atoi(r.Vars["baud"]); b == 0 || b == home {
+			return nil
+		}
+	}
 	got, err := a.Dance.Restore(ctx, r.Console, r.Message)
 	r.Vars["baud"] = strconv.Itoa(got)
 	return err

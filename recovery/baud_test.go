@@ -29,8 +29,6 @@ func loader(takes map[int]int, setOutput string) *recoverytest.Console {
 	return c
 }
 
-
-
 func TestBaudDance(t *testing.T) {
 	tests := []struct {
 		name        string

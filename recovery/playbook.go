@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"fieldcon/xmodem"
 )
 
 // Console is what a playbook needs from the serial console. The console
@@ -22,6 +24,9 @@ type Console interface {
 	// WaitConnected returns at once while the console is connected, or when
 	// the adapter comes back after a disconnect.
 	WaitConnected(ctx context.Context) error
+	// MarkRead drops output no Expect has consumed, so the next Expect
+	// sees only what the device says after it (never a stale prompt).
+	MarkRead()
 	SetBaud(baud int) error
 	Baud() int
 }
@@ -147,4 +152,17 @@ func (v Vars) QuoteExpand(pattern string) string {
 		q[k] = regexp.QuoteMeta(val)
 	}
 	return q.Expand(pattern)
+}
+
+// Stream is raw, exclusive access to the device's byte stream for a file
+// transfer; closing it gives the console back.
+type Stream interface {
+	xmodem.Conn
+	Close() error
+}
+
+// StreamConsole is a console that can lend its raw stream (for XMODEM).
+type StreamConsole interface {
+	Console
+	OpenStream(ctx context.Context) (Stream, error)
 }

@@ -8,6 +8,7 @@ package recoverytest
 import (
 	"context"
 	"fmt"
+	"net"
 	"regexp"
 	"strings"
 	"sync"
@@ -20,12 +21,17 @@ import (
 type Rule struct {
 	Sent  *regexp.Regexp // matched against the line, without the CR
 	Reply string         // device output to emit
+	// ReplyFunc, when set, computes the reply at the time the line is sent.
+	ReplyFunc func() string
 	// Once rules are used at most once, so a script can answer the same
 	// command differently the second time.
 	Once bool
 	// DeviceBaud, when set, switches the device's line speed after the
 	// reply, as `set BAUD` does on a loader.
 	DeviceBaud int
+	// When limits the rule to a device state ("" matches any); Then moves
+	// the device to another state after the reply ("loader" → "ios").
+	When, Then string
 	used       bool
 }
 
@@ -37,11 +43,16 @@ type Console struct {
 	sent      []string
 	breaks    int
 	baud      int
-	device    int // the device's speed; 0 means it follows the host
+	device    int    // the device's speed; 0 means it follows the host
+	state     string // for Rule.When/Then
 	connected bool
 	rules     []*Rule
 	// OnBreak, when set, is emitted after each break.
 	OnBreak string
+	// Receive, when set, plays the device side of a raw stream (an XMODEM
+	// receiver): OpenStream runs it on the far end of a pipe. What it
+	// returns is then printed on the console.
+	Receive func(dev net.Conn) string
 }
 
 // New returns a connected fake console at 9600.
@@ -57,6 +68,11 @@ func New(rules ...Rule) *Console {
 // On adds a rule answering lines matching sent with reply.
 func (c *Console) On(sent, reply string) *Console {
 	return c.Add(Rule{Sent: regexp.MustCompile(sent), Reply: reply})
+}
+
+// AddFunc adds a rule whose reply is computed when the line is sent.
+func (c *Console) AddFunc(sent *regexp.Regexp, reply func() string) *Console {
+	return c.Add(Rule{Sent: sent, ReplyFunc: reply})
 }
 
 // Add adds a rule.
@@ -116,6 +132,27 @@ func (c *Console) Reconnect() {
 	c.notifyLocked()
 }
 
+// MarkRead drops unconsumed output.
+func (c *Console) MarkRead() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.out = c.out[:0]
+}
+
+// OpenStream lends a raw stream whose far end is c.Receive.
+func (c *Console) OpenStream(ctx context.Context) (recovery.Stream, error) {
+	if c.Receive == nil {
+		return nil, fmt.Errorf("recoverytest: no Receive set for a raw stream")
+	}
+	host, dev := net.Pipe()
+	go func() {
+		after := c.Receive(dev)
+		dev.Close()
+		c.Emit(after)
+	}()
+	return host, nil
+}
+
 // Sent returns every line typed so far, without CRs.
 func (c *Console) Sent() []string {
 	c.mu.Lock()
@@ -159,16 +196,35 @@ func (c *Console) SendLine(line string) error {
 		c.notifyLocked()
 		return nil
 	}
+	// Rules for the device's current state come before general ones.
+	ordered := make([]*Rule, 0, len(c.rules))
 	for _, r := range c.rules {
+		if r.When != "" && r.When == c.state {
+			ordered = append(ordered, r)
+		}
+	}
+	for _, r := range c.rules {
+		if r.When == "" {
+			ordered = append(ordered, r)
+		}
+	}
+	for _, r := range ordered {
 		if r.used || !r.Sent.MatchString(line) {
 			continue
 		}
 		if r.Once {
 			r.used = true
 		}
-		c.out = append(c.out, line+"\r\n"+r.Reply...)
+		reply := r.Reply
+		if r.ReplyFunc != nil {
+			reply = r.ReplyFunc()
+		}
+		c.out = append(c.out, line+"\r\n"+reply...)
 		if r.DeviceBaud != 0 {
 			c.device = r.DeviceBaud
+		}
+		if r.Then != "" {
+			c.state = r.Then
 		}
 		c.notifyLocked()
 		return nil
@@ -199,10 +255,12 @@ func (c *Console) Expect(ctx context.Context, patterns ...*regexp.Regexp) (int, 
 			c.mu.Unlock()
 			return -1, nil, recovery.ErrDisconnected
 		}
-		best, bestEnd, bestGroups := -1, 0, []string(nil)
+		// As serialcon: the match that starts first wins, then the one
+		// listed first.
+		best, bestStart, bestEnd, bestGroups := -1, 0, 0, []string(nil)
 		for i, re := range patterns {
 			loc := re.FindSubmatchIndex(c.out)
-			if loc == nil || (best >= 0 && loc[1] >= bestEnd) {
+			if loc == nil || (best >= 0 && loc[0] >= bestStart) {
 				continue
 			}
 			groups := make([]string, len(loc)/2)
@@ -211,7 +269,7 @@ func (c *Console) Expect(ctx context.Context, patterns ...*regexp.Regexp) (int, 
 					groups[g] = string(c.out[loc[2*g]:loc[2*g+1]])
 				}
 			}
-			best, bestEnd, bestGroups = i, loc[1], groups
+			best, bestStart, bestEnd, bestGroups = i, loc[0], loc[1], groups
 		}
 		if best >= 0 {
 			c.out = c.out[bestEnd:]
