@@ -14,7 +14,7 @@ func ExampleSanitizer() {
 	var s tui.Sanitizer
 	out := "\x1b[1mRouter#\x1b[0mshow flash\r\n --More-- \b\b\b\b\b\b\b\b\b\b          \b\b\b\b\b\b\b\b\b\b" +
 		"2 -rwx 6221372 c3750-ipbase-mz.122-25.SED1.bin\r\n\xfe\xff\x00\r\nswitch: "
-	s.Write([]byte(out), func(line string) { fmt.Printf("%q\n", line) })
+	s.Write([]byte(out), func(line string) { fmt.Printf("%+q\n", line) })
 	fmt.Printf("partial %q\n", s.Partial())
 	fmt.Println(strings.Repeat("-", 3))
 	// Output:
