@@ -79,9 +79,9 @@ func TestSameAdapter(t *testing.T) {
 	other := ftdi
 	other.Serial = "FTY4QKR3"
 	tests := []struct {
-		name         string
-		before, now  PortInfo
-		wantSame     bool
+		name        string
+		before, now PortInfo
+		wantSame    bool
 	}{
 		{"same usb adapter, new name", ftdi, moved, true},
 		{"another cable of the same make", ftdi, other, false},
