@@ -12,6 +12,7 @@ import (
 func commands() []*command {
 	return []*command{
 		helpCommand(),
+		simCommand(),
 		imageCommand(),
 		dhcpCommand(),
 	}

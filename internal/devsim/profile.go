@@ -188,6 +188,18 @@ func ProfileNames() []string {
 	return names
 }
 
+// ProfileSummary is a one-line description of a profile, "" if unknown.
+func ProfileSummary(name string) string {
+	build, ok := builtinProfiles()[name]
+	if !ok {
+		build, ok = extensions.profiles[name]
+	}
+	if !ok {
+		return ""
+	}
+	return build().Summary
+}
+
 // loadProfile builds a fresh copy of a profile with extension rules added.
 func loadProfile(name string) (*Profile, error) {
 	build, ok := builtinProfiles()[name]
