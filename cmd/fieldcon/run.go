@@ -12,9 +12,12 @@ import (
 func commands() []*command {
 	return []*command{
 		helpCommand(),
+		portsCommand(),
+		consoleCommand(),
 		simCommand(),
 		imageCommand(),
 		dhcpCommand(),
+		recoverCommand(),
 	}
 }
 
