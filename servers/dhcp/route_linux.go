@@ -4,7 +4,12 @@ import "os"
 
 // DefaultRouteInterfaces lists the interfaces that carry a default route.
 func DefaultRouteInterfaces() ([]string, error) {
-	f, err := os.Open("/proc/net/route")
+	// thread-self follows the network namespace of the calling thread,
+	// which is what matters for a thread that entered one.
+	f, err := os.Open("/proc/thread-self/net/route")
+	if err != nil {
+		f, err = os.Open("/proc/net/route")
+	}
 	if err != nil {
 		return defaultRouteBySource()
 	}
