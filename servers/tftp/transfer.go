@@ -342,7 +342,9 @@ func (t *transfer) run(ctx context.Context) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(pinConn{t}) }()
 
-	t.s.emit(t.event(servers.TransferStart, t.startDetail()))
+	start := t.event(servers.TransferStart, t.startDetail())
+	start.Attrs["local"] = t.sock.LocalAddr().String()
+	t.s.emit(start)
 
 	var err error
 	select {
