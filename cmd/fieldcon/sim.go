@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"fieldcon/internal/devsim"
+	"fieldcon/serialcon"
 )
 
 func simCommand() *command {
@@ -20,7 +21,8 @@ the two ends disagree on it, like a real console cable. No hardware, no root.
   --device NAME   the device to play (see below)
   --baud N        the device's console speed at power-on (default 9600)
   --headless      print the port path as the first line and run until
-                  interrupted, for tests and other terminal programs
+                  interrupted, for tests and other terminal programs;
+                  without it, fieldcon's console opens on the port
 
 Devices:
 `)
@@ -61,14 +63,11 @@ func runSim(ctx context.Context, e *Env, args []string) error {
 	defer s.Close()
 	// The path comes first and alone on its line: scripts read it.
 	fmt.Fprintln(e.Stdout, s.HostPath())
-	if *headless {
-		fmt.Fprintf(e.Stderr, "simulated %s at %d baud on %s; press Ctrl-C to stop\n", *device, *baud, s.HostPath())
-	} else {
-		// fieldcon's own console is not in this build yet: point the
-		// technician at one that works meanwhile.
-		fmt.Fprintf(e.Stderr, "simulated %s at %d baud. Connect a terminal to it, for example:\n  picocom -b %d %s\nPress Ctrl-C here to stop the simulator.\n",
-			*device, *baud, *baud, s.HostPath())
+	if !*headless {
+		fmt.Fprintf(e.Stderr, "simulated %s at %d baud on %s; ~. or Ctrl-C quits\n", *device, *baud, s.HostPath())
+		return plainConsole(ctx, e, serialcon.Config{Path: s.HostPath(), Settings: serialcon.DefaultSettings(*baud)})
 	}
+	fmt.Fprintf(e.Stderr, "simulated %s at %d baud on %s; press Ctrl-C to stop\n", *device, *baud, s.HostPath())
 	select {
 	case <-ctx.Done():
 		return nil
