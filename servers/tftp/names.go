@@ -49,8 +49,11 @@ func cleanName(name string, maxLen int) (string, error) {
 		}
 	}
 	clean := path.Clean(name)
-	// IsLocal also refuses reserved device names such as NUL or COM1 on
-	// Windows.
+	if hasDrive(clean) {
+		return "", ErrNameAbsolute // "./C:" is "C:" once cleaned
+	}
+	// IsLocal also refuses reserved device names such as NUL or COM1, and
+	// colons, on Windows.
 	if clean == "." || !filepath.IsLocal(filepath.FromSlash(clean)) {
 		return "", ErrNameNotLocal
 	}
