@@ -385,8 +385,11 @@ func (c *Console) write(p []byte) error {
 func (c *Console) SendLine(s string) error { return c.Send([]byte(s + "\r")) }
 
 // SetBaud changes the host side's speed, keeping the framing. The device
-// side is the caller's business (set BAUD on a loader comes first). While
-// disconnected, the new speed is used when the adapter comes back.
+// side is the caller's business (set BAUD on a loader comes first). Output
+// already written is drained first, but a USB adapter's FIFO (or a
+// simulated line) may still hold some: wait for the loader's echo of the
+// command before following it. While disconnected, the new speed is used
+// when the adapter comes back.
 func (c *Console) SetBaud(baud int) error {
 	s := c.Settings()
 	s.Baud = baud
