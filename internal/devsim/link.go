@@ -120,8 +120,8 @@ func NewLink(cfg LinkConfig) (*Link, error) {
 		return nil, err
 	}
 	l.host = h
-	l.toDevice = &pump{l: l, in: make(chan []byte, 2)}
-	l.toHost = &pump{l: l, in: make(chan []byte, 2), toHost: true}
+	l.toDevice = &pump{l: l, in: make(chan chunk, 2)}
+	l.toHost = &pump{l: l, in: make(chan chunk, 2), toHost: true}
 	l.wg.Add(4)
 	go l.readDevice()
 	go l.readHost()
@@ -305,7 +305,7 @@ func (l *Link) readDevice() {
 		n, err := l.devMaster.Read(buf)
 		if n > 0 {
 			select {
-			case l.toHost.in <- append([]byte(nil), buf[:n]...):
+			case l.toHost.in <- chunk{append([]byte(nil), buf[:n]...), time.Now()}:
 			case <-l.done:
 				return
 			}
@@ -334,7 +334,7 @@ func (l *Link) readHost() {
 		n, err := h.master.Read(buf)
 		if n > 0 {
 			select {
-			case l.toDevice.in <- append([]byte(nil), buf[:n]...):
+			case l.toDevice.in <- chunk{append([]byte(nil), buf[:n]...), time.Now()}:
 			case <-l.done:
 				return
 			}
@@ -356,31 +356,26 @@ func (l *Link) waitSentFromDevice(ctx context.Context, n int64) error {
 	return l.toHost.waitSent(ctx, n)
 }
 
-// idleGap is how late a slice may start before the line counts as having
-// been idle; below it, pacing continues from where the last slice ended so
-// scheduling delays do not slow a long transfer down.
-const idleGap = 10 * time.Millisecond
-
 // pacer releases bytes no faster than a line at baud carries them. It keeps
-// an exact account since the line last went idle, so rounding and timer
-// lateness do not accumulate over a long run; an idle line banks no credit.
+// an exact account in line time: a byte starts on the line when the
+// previous one has finished or when it was handed to the UART, whichever is
+// later. So timer lateness and scheduling delays in the simulator are caught
+// up instead of slowing a long transfer down, and an idle line banks no
+// credit.
 type pacer struct {
 	origin time.Time
 	bits   int64
 	baud   int
 }
 
-// reserve books n bytes at baud and returns when they will have left the
-// line.
-func (p *pacer) reserve(now time.Time, n, baud int) time.Time {
+// reserve books n bytes, ready to send since ready, at baud and returns
+// when they will have left the line.
+func (p *pacer) reserve(ready time.Time, n, baud int) time.Time {
 	end := p.end()
 	switch {
-	case p.baud == 0 || now.Sub(end) > idleGap:
-		p.origin, p.bits = now, 0
+	case p.baud == 0 || ready.After(end):
+		p.origin, p.bits = ready, 0
 	case baud != p.baud || p.bits > 1<<40:
-		if end.Before(now) {
-			end = now
-		}
 		p.origin, p.bits = end, 0
 	}
 	p.baud = baud
@@ -408,7 +403,7 @@ func sliceBytes(baud int) int {
 // pump is one direction of the line.
 type pump struct {
 	l      *Link
-	in     chan []byte
+	in     chan chunk
 	toHost bool
 
 	uart  uart
@@ -419,6 +414,12 @@ type pump struct {
 
 	mu      sync.Mutex
 	waiters []sentWaiter
+}
+
+// chunk is bytes read from a sending side and when they were read.
+type chunk struct {
+	data  []byte
+	ready time.Time
 }
 
 type sentWaiter struct {
@@ -441,9 +442,9 @@ func (p *pump) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		var chunk []byte
+		var c chunk
 		select {
-		case chunk = <-p.in:
+		case c = <-p.in:
 		default:
 			// Nothing queued: the line goes idle, which completes any
 			// frame the receiver was still sampling.
@@ -452,17 +453,17 @@ func (p *pump) run() {
 			p.framing.Add(p.uart.framingErrors - before)
 			p.deliver(out)
 			select {
-			case chunk = <-p.in:
+			case c = <-p.in:
 			case <-p.l.done:
 				return
 			}
 		}
-		for len(chunk) > 0 {
+		for len(c.data) > 0 {
 			from, to := p.speeds()
-			n := min(sliceBytes(from), len(chunk))
-			s := chunk[:n]
-			chunk = chunk[n:]
-			if wait := time.Until(p.pace.reserve(time.Now(), n, from)); wait > 0 {
+			n := min(sliceBytes(from), len(c.data))
+			s := c.data[:n]
+			c.data = c.data[n:]
+			if wait := time.Until(p.pace.reserve(c.ready, n, from)); wait > 0 {
 				timer.Reset(wait)
 				select {
 				case <-timer.C:

@@ -96,21 +96,28 @@ func TestUARTCountsFramingErrors(t *testing.T) {
 func TestPacerKeepsLineRate(t *testing.T) {
 	start := time.Unix(1000, 0)
 	var p pacer
-	now := start
-	// 960 bytes at 9600 baud is exactly one second of line time, however
-	// late each slice starts (as long as it is not idle).
+	// 960 bytes at 9600 baud, all handed over at start, take exactly one
+	// second of line time, however late each slice is booked.
 	var end time.Time
 	for i := 0; i < 240; i++ {
-		end = p.reserve(now, 4, 9600)
-		now = end.Add(time.Millisecond) // the timer fires late every time
+		end = p.reserve(start, 4, 9600)
 	}
 	if got, want := end.Sub(start), time.Second; got != want {
 		t.Errorf("240 slices of 4 bytes at 9600 end after %v, want %v", got, want)
+	}
+	// Bytes handed over while the line is busy queue behind it.
+	if got, want := p.reserve(end.Add(-time.Millisecond), 96, 9600).Sub(end), 100*time.Millisecond; got != want {
+		t.Errorf("96 bytes queued behind a busy line end %v after it, want %v", got, want)
 	}
 	// After an idle gap there is no banked credit.
 	later := end.Add(time.Minute)
 	if got := p.reserve(later, 96, 9600).Sub(later); got != 100*time.Millisecond {
 		t.Errorf("96 bytes after idle take %v, want 100ms", got)
+	}
+	// A speed change starts where the line is.
+	busyUntil := p.end()
+	if got, want := p.reserve(later, 1152, 115200).Sub(busyUntil), 100*time.Millisecond; got != want {
+		t.Errorf("1152 bytes at 115200 after a change take %v, want %v", got, want)
 	}
 }
 
