@@ -18,6 +18,7 @@ func commands() []*command {
 		imageCommand(),
 		dhcpCommand(),
 		recoverCommand(),
+		tftpCommand(),
 	}
 }
 
