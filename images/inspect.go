@@ -197,7 +197,7 @@ func (s *scan) stream(ctx context.Context, r io.ReaderAt, opt Options) error {
 	if chunk == 0 {
 		chunk = defaultChunkSize
 	}
-	chunk = max(chunk, minChunkSize)
+	chunk = int(min(int64(max(chunk, minChunkSize)), s.size))
 	sinks := []io.Writer{s.md5, s.sha, s}
 
 	type buffer struct {
