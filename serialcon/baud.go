@@ -24,9 +24,16 @@ const minClean = 4
 // scores what comes back. A rate whose output ends in a known prompt wins at
 // once; otherwise the rate with the cleanest text wins if it is clean
 // enough. On failure the previous speed is restored and ErrNoBaud returned.
+// The probes' output is consumed: Expect sees only what comes after.
 func (c *Console) DetectBaud(ctx context.Context, rates ...int) (int, error) {
 	if len(rates) == 0 {
 		rates = DefaultBaudOrder()
+	}
+	c.mu.Lock()
+	busy := c.stream != nil
+	c.mu.Unlock()
+	if busy {
+		return 0, ErrStreamBusy
 	}
 	orig := c.Settings()
 	best, bestScore := 0, 0.0

@@ -179,3 +179,19 @@ func TestDetectBaudCleanTextWithoutPrompt(t *testing.T) {
 		}
 	})
 }
+
+func TestDetectBaudRefusesDuringStream(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := newFakeWorld()
+		c := openTestConsole(t, w, Config{})
+		defer c.Close()
+		s, err := c.Stream(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := c.DetectBaud(t.Context()); !errors.Is(err, ErrStreamBusy) {
+			t.Fatalf("DetectBaud during a transfer = %v, want ErrStreamBusy", err)
+		}
+	})
+}
