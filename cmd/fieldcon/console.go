@@ -18,10 +18,13 @@ import (
 func consoleCommand() *command {
 	return &command{
 		Name:    "console",
-		Summary: "plain line-mode serial console: fieldcon console --port P [--baud N|auto]",
-		Usage: `fieldcon console [--port P] [--baud N|auto] [--log=false]
+		Summary: "serial console: fieldcon console [--port P] [--baud N|auto] [--plain]",
+		Usage: `fieldcon console [--port P] [--baud N|auto] [--log=false] [--plain]
 
-Opens a line-mode console on port P: each line you type is sent with a
+Opens fieldcon's full-screen console on port P, or its port picker without
+--port; ctrl-t ? lists its commands (break, speed, log, search, paste, quit).
+
+With --plain, opens a line-mode console on port P instead: each line you type is sent with a
 carriage return, device output is printed as it arrives, Ctrl-C quits. If the
 USB cable is pulled, the console says so and carries on when the same cable is
 plugged back in. Lines starting with ~ are for fieldcon, not the device:
@@ -38,6 +41,7 @@ Flags:
                   and 19200 and keeps the one that answers with a prompt
   --log           keep a session log in the workspace logs/ folder (default
                   true; --log=false for none)
+  --plain         the line-mode console instead of the full-screen one
 `,
 		Run: runConsole,
 	}
@@ -48,11 +52,15 @@ func runConsole(ctx context.Context, e *Env, args []string) error {
 	port := fs.String("port", "", "")
 	baud := fs.String("baud", "9600", "")
 	logOn := fs.Bool("log", true, "")
+	plain := fs.Bool("plain", false, "")
 	if err := parseFlags(e, "console", fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usageErr("console", "unexpected argument %q", fs.Arg(0))
+	}
+	if !*plain {
+		return runTUI(ctx, e, tuiOptions{Port: *port, Baud: *baud, NoLog: !*logOn})
 	}
 	cfg := serialcon.Config{Path: *port}
 	switch {
@@ -140,6 +148,8 @@ func plainConsole(ctx context.Context, e *Env, cfg serialcon.Config) error {
 
 	lines := make(chan string)
 	inputDone := make(chan error, 1)
+	quit := make(chan struct{})
+	defer close(quit)
 	go func() {
 		// This goroutine may stay blocked on a terminal read after the
 		// console ends; the process exits right after.
@@ -147,7 +157,7 @@ func plainConsole(ctx context.Context, e *Env, cfg serialcon.Config) error {
 		for sc.Scan() {
 			select {
 			case lines <- sc.Text():
-			case <-ctx.Done():
+			case <-quit:
 				return
 			}
 		}
