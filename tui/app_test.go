@@ -89,7 +89,7 @@ func TestPrefixCommands(t *testing.T) {
 			t.Errorf("ctrl-t h: no hex dump on screen:\n%s", h.screen())
 		}
 		h.press("ctrl+t", "f")
-		if s := h.screen(); !strings.Contains(s, "log logs/20260301-100000-ttyUSB0.log") {
+		if s := h.screen(); !strings.Contains(s, "log 20260301-100000-ttyUSB0.log") {
 			t.Errorf("ctrl-t f: status does not show the log file:\n%s", s)
 		}
 		h.press("ctrl+t", "f")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -711,7 +712,7 @@ func (p *consolePane) Status() []StatusItem {
 	}
 	items = append(items, StatusItem{Text: p.state.String(), Warn: p.state != serialcon.StateConnected})
 	if p.logging {
-		items = append(items, StatusItem{Text: "log " + p.logPath})
+		items = append(items, StatusItem{Text: "log " + filepath.Base(p.logPath)})
 	} else {
 		items = append(items, StatusItem{Text: "log off"})
 	}

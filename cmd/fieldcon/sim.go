@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"fieldcon/internal/devsim"
@@ -12,7 +13,7 @@ import (
 
 func simCommand() *command {
 	var b strings.Builder
-	b.WriteString(`fieldcon sim --device NAME [--baud N] [--headless]
+	b.WriteString(`fieldcon sim --device NAME [--baud N] [--headless | --plain]
 
 Runs a simulated Cisco device on a new pseudo-terminal, behind a serial line
 that carries bytes no faster than the configured speed and garbles them when
@@ -23,6 +24,7 @@ the two ends disagree on it, like a real console cable. No hardware, no root.
   --headless      print the port path as the first line and run until
                   interrupted, for tests and other terminal programs;
                   without it, fieldcon's console opens on the port
+  --plain         open the line-mode console instead of the full-screen one
 
 Devices:
 `)
@@ -42,6 +44,7 @@ func runSim(ctx context.Context, e *Env, args []string) error {
 	device := fs.String("device", "", "")
 	baud := fs.Int("baud", 9600, "")
 	headless := fs.Bool("headless", false, "")
+	plain := fs.Bool("plain", false, "")
 	if err := parseFlags(e, "sim", fs, args); err != nil {
 		return err
 	}
@@ -63,6 +66,9 @@ func runSim(ctx context.Context, e *Env, args []string) error {
 	defer s.Close()
 	// The path comes first and alone on its line: scripts read it.
 	fmt.Fprintln(e.Stdout, s.HostPath())
+	if !*headless && !*plain {
+		return runTUI(ctx, e, tuiOptions{Port: s.HostPath(), Baud: strconv.Itoa(*baud), Simulated: *device})
+	}
 	if !*headless {
 		fmt.Fprintf(e.Stderr, "simulated %s at %d baud on %s; ~. or Ctrl-C quits\n", *device, *baud, s.HostPath())
 		return plainConsole(ctx, e, serialcon.Config{Path: s.HostPath(), Settings: serialcon.DefaultSettings(*baud)})

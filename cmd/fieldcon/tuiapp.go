@@ -27,6 +27,8 @@ type tuiOptions struct {
 	// Simulated names the simulated device on Port, for the log ("" for a
 	// real port).
 	Simulated string
+	// NoLog keeps no session log (console --log=false).
+	NoLog bool
 }
 
 // parseBaud reads --baud: "" is Cisco's 9600, "auto" is 0.
@@ -59,6 +61,10 @@ func runTUI(ctx context.Context, e *Env, opts tuiOptions) error {
 	logger, closeLog := tuiLogger(ws)
 	defer closeLog()
 
+	logDir := ws.Path(workspace.Logs)
+	if opts.NoLog {
+		logDir = ""
+	}
 	open := func(ctx context.Context, c tui.PortChoice) (tui.Console, error) {
 		b := c.Baud
 		if b == 0 {
@@ -67,7 +73,7 @@ func runTUI(ctx context.Context, e *Env, opts tuiOptions) error {
 		con, err := serialcon.OpenConsole(ctx, serialcon.Config{
 			Path:     c.Port,
 			Settings: serialcon.DefaultSettings(b),
-			LogDir:   ws.Path(workspace.Logs),
+			LogDir:   logDir,
 			Logger:   logger.With("component", "serialcon"),
 		})
 		if err != nil {

@@ -27,9 +27,11 @@ func (p *tmuxPane) tmux(args ...string) string {
 	return string(out)
 }
 
-func (p *tmuxPane) keys(keys ...string) { p.tmux(append([]string{"send-keys", "-t", "smoke"}, keys...)...) }
-func (p *tmuxPane) text(s string)       { p.tmux("send-keys", "-t", "smoke", "-l", s) }
-func (p *tmuxPane) screen() string      { return p.tmux("capture-pane", "-p", "-t", "smoke") }
+func (p *tmuxPane) keys(keys ...string) {
+	p.tmux(append([]string{"send-keys", "-t", "smoke"}, keys...)...)
+}
+func (p *tmuxPane) text(s string)  { p.tmux("send-keys", "-t", "smoke", "-l", s) }
+func (p *tmuxPane) screen() string { return p.tmux("capture-pane", "-p", "-t", "smoke") }
 
 // wait polls the screen until it shows want. The deadline only stops a
 // hung run; it is not a performance assertion.
