@@ -77,11 +77,12 @@ var (
 	reIOSToken = regexp.MustCompile(`^\d{3,4}-`)
 )
 
-// ParseName reads a Cisco image file name (a path is fine; only the last
-// element counts). Names that do not follow Cisco's scheme give a Name with
+// ParseName reads a Cisco image file name. A path is fine, including a
+// device path like "flash:c3750-i5-mz.122-20.SE/c3750-i5-mz.122-20.SE.bin":
+// only the last element counts. Names that do not follow Cisco's scheme give a Name with
 // only Raw and Ext set.
 func ParseName(s string) Name {
-	if i := strings.LastIndexAny(s, `/\`); i >= 0 {
+	if i := strings.LastIndexAny(s, `/\:`); i >= 0 {
 		s = s[i+1:]
 	}
 	n := Name{Raw: s}
