@@ -102,7 +102,9 @@ const (
 	xmodemCopied   = `File "xmodem:" successfully copied to "[Ff]lash:/?{name}"`
 	iosReady       = `Press RETURN to get started|initial configuration dialog\? \[yes/no\]|(?:^|[\r\n])[\w.-]+[>#] *$`
 	iosUserPrompt  = `(?:^|[\r\n])([\w.-]+)> *$`
-	dirFlashTotals = `(\d+) bytes total \((\d+) bytes free\)`
+	// IOS prints "N bytes total (M bytes free)", the Catalyst loader
+	// "N bytes available (M bytes used)".
+	dirFlashTotals = `(\d+) bytes total \((\d+) bytes free\)|(\d+) bytes available \((\d+) bytes used\)`
 )
 
 // CatalystXMODEM is the Catalyst fixed-switch recovery over the console:
@@ -195,7 +197,7 @@ func dirFlash(ctx context.Context, r *Run) (string, error) {
 	if err := r.Console.SendLine("dir flash:"); err != nil {
 		return "", err
 	}
-	_, g, err := r.Expect(ctx, regexp.MustCompile(`(?s)(.*?`+dirFlashTotals+`.*?)`+switchPrompt))
+	_, g, err := r.Expect(ctx, regexp.MustCompile(`(?s)(.*?(?:`+dirFlashTotals+`).*?)`+switchPrompt))
 	if err != nil {
 		return "", err
 	}
@@ -207,9 +209,8 @@ func checkFlashSpace(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	m := dirTotals.FindStringSubmatch(listing)
-	free, _ := strconv.ParseInt(m[2], 10, 64)
-	r.Vars["flash_free"] = m[2]
+	free := flashFree(listing)
+	r.Vars["flash_free"] = strconv.FormatInt(free, 10)
 	size, _ := strconv.ParseInt(r.Vars["size"], 10, 64)
 	// A file of the same name is replaced by the copy, so its space counts.
 	if old := flashFileSize(listing, r.Vars["name"]); old > 0 {
@@ -220,6 +221,20 @@ func checkFlashSpace(ctx context.Context, r *Run) error {
 	}
 	r.Message(fmt.Sprintf("flash: %d bytes free, image %d bytes", free, size))
 	return nil
+}
+
+// flashFree reads the free bytes from either form of the dir flash: footer.
+func flashFree(listing string) int64 {
+	m := dirTotals.FindStringSubmatch(listing)
+	if m == nil {
+		return 0
+	}
+	free := m[2]
+	if free == "" {
+		free = m[3]
+	}
+	n, _ := strconv.ParseInt(free, 10, 64)
+	return n
 }
 
 // flashFileSize finds name in a dir flash: listing ("  2  -rwx  7 <date> name").

@@ -48,7 +48,7 @@ func catalystLoader(t *testing.T, flash map[string][]byte, baudTakes bool) *reco
 			used += len(data)
 			i++
 		}
-		fmt.Fprintf(&b, "\r\n32514048 bytes total (%d bytes free)\r\nswitch: ", 32514048-used)
+		fmt.Fprintf(&b, "\r\n%d bytes available (%d bytes used)\r\nswitch: ", 32514048-used, used)
 		return b.String()
 	}
 	rule := func(sent, reply string, when, then string) {
@@ -169,4 +169,16 @@ func TestCatalystXMODEMFlashTooSmall(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestFlashFreeBothFooters(t *testing.T) {
+	for in, want := range map[string]int64{
+		"15998976 bytes total (11623936 bytes free)\r\n": 11623936,
+		"32509952 bytes available (4096 bytes used)\r\n": 32509952,
+		"no footer": 0,
+	} {
+		if got := recovery.FlashFree(in); got != want {
+			t.Errorf("FlashFree(%q) = %d, want %d", in, got, want)
+		}
+	}
 }

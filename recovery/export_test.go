@@ -1,0 +1,4 @@
+package recovery
+
+// FlashFree exposes flashFree to the external tests.
+var FlashFree = flashFree
