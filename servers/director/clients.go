@@ -20,9 +20,9 @@ import (
 type DeviceType byte
 
 const (
-	TypePending    DeviceType = 'P'
-	TypeSmart      DeviceType = 'S'
-	TypeNonSmart   DeviceType = 'N'
+	TypePending  DeviceType = 'P'
+	TypeSmart    DeviceType = 'S'
+	TypeNonSmart DeviceType = 'N'
 )
 
 // JoinState is the join-window letter: a (allowed), h (on hold), d (denied).
