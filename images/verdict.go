@@ -188,6 +188,7 @@ func Evaluate(img *Image, use Use, dev Device) Verdict {
 	default:
 		e.fail("fieldcon has no rules for this use.", "Pick one of "+strings.TrimSpace(fmt.Sprint(AllUses()))+".", "")
 	}
+	e.integrity()
 	return e.verdict()
 }
 
@@ -268,7 +269,7 @@ func (e *evaluation) describe() string {
 	return s
 }
 
-// content checks what is wrong with the file whatever it is used for.
+// content checks what the file is, whatever it is used for.
 func (e *evaluation) content() {
 	img := e.img
 	switch img.Format {
@@ -288,6 +289,12 @@ func (e *evaluation) content() {
 			e.fail("This does not look like a Cisco image: no ELF, MZIP, U-Boot or tar header.", "Pick the .bin or .tar downloaded from cisco.com.", "")
 		}
 	}
+}
+
+// integrity checks the file is whole; it runs after the use's own rules, so
+// "this is a .bin, not a .tar" comes before "and it is cut short".
+func (e *evaluation) integrity() {
+	img := e.img
 	if img.Corrupt {
 		at := int64(0)
 		if img.Tar != nil {
@@ -299,7 +306,7 @@ func (e *evaluation) content() {
 		says := "Premature end of tar file"
 		if e.isBin() {
 			says = ""
-			if img.Bin != nil && img.Bin.Kind == "MZIP" {
+			if img.Bin != nil && img.Bin.Kind == "MZIP" && e.use == UseLoaderBoot {
 				says = "Error_Bad_Mzip"
 			}
 		}
@@ -376,7 +383,7 @@ func (e *evaluation) needsAP() {
 				"Check it is the k9w7 or k9w8 tar for the AP's platform.")
 		}
 	default:
-		e.fail(fmt.Sprintf("This is a %s image; the AP boot loader needs an access point tar (k9w7 or k9w8).", e.id.Kind),
+		e.fail(fmt.Sprintf("This is %s image; the AP boot loader needs an access point tar (k9w7 or k9w8).", article(e.id.Kind)),
 			"Use the -tar- file for the AP's platform.", "")
 	}
 }
@@ -470,7 +477,7 @@ func (e *evaluation) archiveDownload() {
 	}
 	switch e.id.Kind {
 	case KindRouter, KindWLController:
-		e.warn(fmt.Sprintf("This is a %s image; archive download-sw is for Catalyst switches and access points.", e.id.Kind),
+		e.warn(fmt.Sprintf("This is %s image; archive download-sw is for Catalyst switches and access points.", article(e.id.Kind)),
 			"Check the image is meant for this device.")
 	}
 	e.platformMatch()
@@ -576,7 +583,7 @@ func (e *evaluation) apModeRecovery() {
 		}
 	}
 	e.v.AskedName = e.dev.AskedFor
-	if e.v.AskedName == "" && (e.devPlat != "" || e.id.Kind == KindAccessPoint) {
+	if e.v.AskedName == "" && platformKind(platform, e.id.APMode) == KindAccessPoint {
 		e.v.AskedName = DefaultRecoveryName(platform, want)
 	}
 	if e.isBin() {
@@ -613,7 +620,7 @@ func (e *evaluation) rommon() {
 	e.v.AskedName = e.img.Name
 	switch e.id.Kind {
 	case KindSwitch, KindAccessPoint:
-		e.warn(fmt.Sprintf("This looks like a %s image; tftpdnld is the router ROMMON command.", e.id.Kind),
+		e.warn(fmt.Sprintf("This looks like %s image; tftpdnld is the router ROMMON command.", article(e.id.Kind)),
 			"Use the image for the router's platform.")
 	}
 	e.platformMatch()
@@ -654,7 +661,7 @@ func (e *evaluation) smartInstall() {
 	}
 	switch e.id.Kind {
 	case KindAccessPoint, KindRouter, KindWLController:
-		e.fail(fmt.Sprintf("This is a %s image; Smart Install only upgrades switches.", e.id.Kind), "Use the switch's -tar- image.", "")
+		e.fail(fmt.Sprintf("This is %s image; Smart Install only upgrades switches.", article(e.id.Kind)), "Use the switch's -tar- image.", "")
 	}
 	e.platformMatch()
 	if e.running.IsDotted() && len(e.running.Dotted) > 0 && e.running.Dotted[0] == 3 &&
@@ -665,6 +672,14 @@ func (e *evaluation) smartInstall() {
 	e.fits(Warning, "Free flash on the client before the join window opens, or its upgrade will fail.")
 	e.versionAgainstRunning()
 	e.okReason = fmt.Sprintf("Image for %s; Smart Install can list it as %s.", e.describe(), e.img.Name)
+}
+
+// article puts "a" or "an" before a kind.
+func article(k Kind) string {
+	if strings.ContainsAny(string(k)[:1], "aeiou") {
+		return "an " + string(k)
+	}
+	return "a " + string(k)
 }
 
 func lastElem(p string) string {
