@@ -53,6 +53,24 @@ func (d BaudDance) withDefaults() BaudDance {
 	return d
 }
 
+// speedCommand types a command that changes the loader's speed and waits
+// (briefly) for its echo before the host changes speed: bytes still on
+// their way would otherwise be re-read at the new speed and garbled. A
+// missing echo is not an error; the prompt check that follows decides.
+func (d BaudDance) speedCommand(ctx context.Context, c Console, line string) error {
+	c.MarkRead()
+	if err := c.SendLine(line); err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, d.Verify/time.Duration(d.Tries))
+	defer cancel()
+	_, _, err := c.Expect(wctx, regexp.MustCompile(regexp.QuoteMeta(line)+`\r?\n`))
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return nil
+}
+
 // promptAt sets the host to baud and looks for the prompt.
 func (d BaudDance) promptAt(ctx context.Context, c Console, baud int) (bool, error) {
 	if err := c.SetBaud(baud); err != nil {
@@ -108,7 +126,7 @@ func (d BaudDance) Raise(ctx context.Context, c Console, report func(string)) (i
 		if rung == start {
 			return start, nil
 		}
-		if err := c.SendLine("set BAUD " + strconv.Itoa(rung)); err != nil {
+		if err := d.speedCommand(ctx, c, "set BAUD "+strconv.Itoa(rung)); err != nil {
 			return 0, err
 		}
 		ok, err := d.promptAt(ctx, c, rung)
@@ -144,7 +162,7 @@ func (d BaudDance) Restore(ctx context.Context, c Console, report func(string)) 
 	cur := c.Baud()
 	home := strconv.Itoa(d.Home)
 	if cur != d.Home {
-		if err := c.SendLine("set BAUD " + home); err != nil {
+		if err := d.speedCommand(ctx, c, "set BAUD "+home); err != nil {
 			return cur, err
 		}
 		ok, err := d.promptAt(ctx, c, d.Home)
@@ -165,7 +183,7 @@ func (d BaudDance) Restore(ctx context.Context, c Console, report func(string)) 
 			}
 		}
 		if !ok {
-			if err := c.SendLine("unset BAUD"); err != nil {
+			if err := d.speedCommand(ctx, c, "unset BAUD"); err != nil {
 				return cur, err
 			}
 			got, err := d.find(ctx, c, d.Home, cur)
@@ -179,7 +197,7 @@ func (d BaudDance) Restore(ctx context.Context, c Console, report func(string)) 
 	}
 	// Leave no BAUD behind: a stored BAUD other than Home makes the next
 	// boot come up at a speed nobody expects.
-	if err := c.SendLine("unset BAUD"); err != nil {
+	if err := d.speedCommand(ctx, c, "unset BAUD"); err != nil {
 		return d.Home, err
 	}
 	if _, err := d.find(ctx, c, d.Home); err != nil {

@@ -139,18 +139,33 @@ func (c *Console) MarkRead() {
 	c.out = c.out[:0]
 }
 
-// OpenStream lends a raw stream whose far end is c.Receive.
+// OpenStream lends a raw stream whose far end is c.Receive. Closing it
+// waits for Receive to finish and print, as a real loader prints its prompt
+// right after the transfer.
 func (c *Console) OpenStream(ctx context.Context) (recovery.Stream, error) {
 	if c.Receive == nil {
 		return nil, fmt.Errorf("recoverytest: no Receive set for a raw stream")
 	}
 	host, dev := net.Pipe()
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		after := c.Receive(dev)
 		dev.Close()
 		c.Emit(after)
 	}()
-	return host, nil
+	return &stream{Conn: host, done: done}, nil
+}
+
+type stream struct {
+	net.Conn
+	done chan struct{}
+}
+
+func (s *stream) Close() error {
+	err := s.Conn.Close()
+	<-s.done
+	return err
 }
 
 // Sent returns every line typed so far, without CRs.
