@@ -11,7 +11,9 @@ import (
 	"fieldcon/serialcon"
 )
 
-func data(s string) serialcon.Event { return serialcon.Event{Kind: serialcon.EventData, Data: []byte(s)} }
+func data(s string) serialcon.Event {
+	return serialcon.Event{Kind: serialcon.EventData, Data: []byte(s)}
+}
 
 // summary is a DataMsg's events as readable strings.
 func summary(m DataMsg) []string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,7 +16,39 @@ import (
 // waitGuard only stops a hung test; the conditions are met in milliseconds.
 const waitGuard = 20 * time.Second
 
-func newTeaTest(t *testing.T) (*teatest.TestModel, *App, *fakeConsole) {
+// screenModel runs an App and keeps a copy of its screen after every
+// update, so tests can wait on what the technician sees rather than on
+// the renderer's escape-sequence stream.
+type screenModel struct {
+	app    *App
+	screen *atomic.Value
+}
+
+func (m screenModel) Init() tea.Cmd { return m.app.Init() }
+
+func (m screenModel) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	_, cmd := m.app.Update(msg)
+	m.screen.Store(ansi.Strip(m.app.Render()))
+	return m, cmd
+}
+
+func (m screenModel) View() tea.View { return m.app.View() }
+
+// teaRun is a program under teatest with a view of its screen.
+type teaRun struct {
+	*teatest.TestModel
+	screen *atomic.Value
+}
+
+func startProgram(t *testing.T, app *App, w, h int) *teaRun {
+	t.Helper()
+	screen := &atomic.Value{}
+	screen.Store("")
+	tm := teatest.NewTestModel(t, screenModel{app: app, screen: screen}, teatest.WithInitialTermSize(w, h))
+	return &teaRun{TestModel: tm, screen: screen}
+}
+
+func newTeaTest(t *testing.T) (*teaRun, *App, *fakeConsole) {
 	t.Helper()
 	con := newFakeConsole()
 	con.device = catalystLoader
@@ -23,17 +56,28 @@ func newTeaTest(t *testing.T) (*teatest.TestModel, *App, *fakeConsole) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	app := New(Options{Ctx: ctx, Console: con, Port: "/dev/ttyUSB0"})
-	t.Cleanup(func() { app.Close() })
-	tm := teatest.NewTestModel(t, app, teatest.WithInitialTermSize(80, 24))
-	return tm, app, con
+	return startProgram(t, app, 80, 24), app, con
 }
 
-// waitScreen waits until the program has drawn want.
-func waitScreen(t *testing.T, tm *teatest.TestModel, want string) {
+// waitScreen waits until the screen shows want; the deadline only stops a
+// hung test.
+func waitScreen(t *testing.T, tm *teaRun, want string) {
 	t.Helper()
-	teatest.WaitFor(t, tm.Output(), func(b []byte) bool {
-		return strings.Contains(ansi.Strip(string(b)), want)
-	}, teatest.WithDuration(waitGuard), teatest.WithCheckInterval(10*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), waitGuard)
+	defer cancel()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s := tm.screen.Load().(string)
+		if strings.Contains(s, want) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("screen never showed %q; last screen:\n%s", want, s)
+		case <-tick.C:
+		}
+	}
 }
 
 func TestProgramTypeAndSeeDevice(t *testing.T) {
@@ -68,7 +112,7 @@ func TestProgramQuitRestoresTerminalAndClosesPort(t *testing.T) {
 	tm.Send(keyPress("ctrl+t"))
 	tm.Send(keyPress("q"))
 	final := tm.FinalModel(t, teatest.WithFinalTimeout(waitGuard))
-	if final != app {
+	if m, ok := final.(screenModel); !ok || m.app != app {
 		t.Fatalf("FinalModel() = %T, want the App", final)
 	}
 	if err := app.Close(); err != nil {
