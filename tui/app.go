@@ -54,6 +54,18 @@ type Options struct {
 	LineDelay time.Duration
 }
 
+// ErrNothingToShow means Options gave neither an open console nor a way
+// to open one.
+var ErrNothingToShow = errors.New("tui: give an open Console or an Open function for the port picker")
+
+// Validate reports whether the TUI can work with o.
+func (o *Options) Validate() error {
+	if o.Console == nil && o.Open == nil && o.StartSim == nil {
+		return ErrNothingToShow
+	}
+	return nil
+}
+
 func (o *Options) frame() time.Duration {
 	switch {
 	case o.Frame == 0:

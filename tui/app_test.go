@@ -463,3 +463,21 @@ func TestBracketedPaste(t *testing.T) {
 		}
 	})
 }
+
+func TestOptionsValidate(t *testing.T) {
+	open := func(context.Context, PortChoice) (Console, error) { return nil, nil }
+	tests := []struct {
+		name string
+		o    Options
+		want error
+	}{
+		{"empty", Options{}, ErrNothingToShow},
+		{"console", Options{Console: newFakeConsole()}, nil},
+		{"picker", Options{Open: open}, nil},
+	}
+	for _, tt := range tests {
+		if got := tt.o.Validate(); !errors.Is(got, tt.want) {
+			t.Errorf("%s: Validate() = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}

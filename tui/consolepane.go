@@ -211,8 +211,8 @@ func (p *consolePane) Update(msg tea.Msg) tea.Cmd {
 	case PasteMsg:
 		return p.pasteDone(msg)
 	case prefsSavedMsg:
-		if msg.err != nil {
-			p.common.Logger.Warn("cannot remember the port choice", "err", msg.err)
+		if msg.err != nil && p.mode == modeLive {
+			p.sb.Banner(p.common.Now(), "!! this port will not be remembered next time: "+msg.err.Error())
 		}
 		return nil
 	case tea.PasteMsg:

@@ -103,6 +103,9 @@ func runTUI(ctx context.Context, e *Env, opts tuiOptions) error {
 		logger.Info("console opened", "port", opts.Port, "baud", baud, "simulated", opts.Simulated)
 	}
 
+	if err := o.Validate(); err != nil {
+		return err
+	}
 	app := tui.New(o)
 	p := tea.NewProgram(app, tea.WithContext(ctx), tea.WithInput(e.Stdin), tea.WithOutput(e.Stdout))
 	_, runErr := p.Run()
