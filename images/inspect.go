@@ -69,6 +69,31 @@ func (img *Image) Platform() string {
 	return strings.ToLower(img.Info.Family())
 }
 
+// Row is what a table of images shows for one file.
+type Row struct {
+	Platform string `json:"platform"`
+	Type     string `json:"type"`
+	Version  string `json:"version"`
+	Size     int64  `json:"size"`
+	MD5      string `json:"md5"`
+	// Problem is the first problem found, "" when none.
+	Problem string `json:"problem,omitempty"`
+}
+
+// Row sums the image up for a table: "c1240", "Cisco tar bundle,
+// autonomous", "12.4(25d)JA1".
+func (img *Image) Row() Row {
+	id := img.Identity()
+	r := Row{Platform: img.Platform(), Type: img.Format.Describe(), Version: id.Version.String(), Size: img.Size, MD5: img.MD5}
+	if id.APMode != APModeNone {
+		r.Type += ", " + string(id.APMode)
+	}
+	if len(img.Problems) > 0 {
+		r.Problem = img.Problems[0]
+	}
+	return r
+}
+
 // Options tune Inspect.
 type Options struct {
 	// Name is the file name, for name parsing; InspectFile sets it.

@@ -51,3 +51,17 @@ func TestWriteReport(t *testing.T) {
 		})
 	}
 }
+
+func TestImageRow(t *testing.T) {
+	ap := apBundle("c1240", "k9w7", "124-25d.JA1")
+	img := mustInspect(t, ap.Bytes(), "c1240-k9w7-tar.default")
+	got := img.Row()
+	want := Row{Platform: "c1240", Type: "Cisco tar bundle, autonomous", Version: "12.4(25d)JA1", Size: img.Size, MD5: img.MD5}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Row() mismatch (-want +got):\n%s", diff)
+	}
+	cutBin := mustInspect(t, imagestest.Runnable(imagestest.ELF, 9000)[:5000], "x.bin")
+	if r := cutBin.Row(); r.Problem == "" || r.Platform != "" {
+		t.Errorf("Row() of a cut unnamed .bin = %+v, want a problem and no platform", r)
+	}
+}

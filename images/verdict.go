@@ -536,14 +536,14 @@ func (e *evaluation) loaderBoot() {
 			"If the loader has an Ethernet management port, copy it over TFTP instead.")
 	}
 	e.versionAgainstRunning()
-	e.okReason = fmt.Sprintf("Runnable %s image (%s); the boot loader can copy and boot it.", e.describe(), e.binDetail())
+	e.okReason = fmt.Sprintf("Runnable %s image %s; the boot loader can copy and boot it.", e.describe(), e.binDetail())
 }
 
 func (e *evaluation) binDetail() string {
 	if e.img.Bin != nil {
-		return e.img.Bin.Detail
+		return "with a whole " + e.img.Bin.Kind + " header"
 	}
-	return string(e.img.Format)
+	return "with no header fieldcon knows"
 }
 
 func (e *evaluation) apTarXtract() {
@@ -631,7 +631,7 @@ func (e *evaluation) rommon() {
 			"Use a smaller feature set or a bigger flash card.", "")
 	}
 	e.versionAgainstRunning()
-	e.okReason = fmt.Sprintf("Runnable %s image (%s); set TFTP_FILE=%s and run tftpdnld.", e.describe(), e.binDetail(), e.img.Name)
+	e.okReason = fmt.Sprintf("Runnable %s image %s; set TFTP_FILE=%s and run tftpdnld.", e.describe(), e.binDetail(), e.img.Name)
 }
 
 // takesBin says whether Smart Install takes a .bin for this platform

@@ -295,17 +295,12 @@ func imageList(ctx context.Context, e *Env, args []string) error {
 			fmt.Fprintf(tw, "%s\t%s\t\t\t\t%d\t\t%s\n", mark, en.Name, en.Size, en.Err)
 			continue
 		}
-		img := en.Image
-		id := img.Identity()
-		typ := img.Format.Describe()
-		if id.APMode != images.APModeNone {
-			typ += ", " + string(id.APMode)
-		}
+		r := en.Image.Row()
 		note := string(en.State)
-		if len(img.Problems) > 0 {
-			note = img.Problems[0]
+		if r.Problem != "" {
+			note = r.Problem
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", mark, en.Name, img.Platform(), typ, id.Version, en.Size, img.MD5, note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", mark, en.Name, r.Platform, r.Type, r.Version, r.Size, r.MD5, note)
 	}
 	return tw.Flush()
 }
