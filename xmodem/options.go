@@ -108,6 +108,12 @@ type Options struct {
 	// timeout (not after a NAK, which asks for the block at once). attempt
 	// counts from 1.
 	Backoff func(attempt int) time.Duration
+	// Turnaround, when set, is waited between an answer and the next block.
+	// Leave it 0 on serial lines. lrzsz rx discards its pending input right
+	// after writing each ACK; on a pseudo-terminal, where the ACK takes no
+	// line time, a fast sender's next block can land before that purge and
+	// be lost (rx then times out after 5 s). A millisecond avoids it.
+	Turnaround time.Duration
 	// Progress is called after every acknowledged block, from the
 	// transfer's goroutine; it must return quickly.
 	Progress func(Progress)
@@ -161,7 +167,7 @@ func (o Options) withDefaults() (settings, error) {
 		return settings{}, fmt.Errorf("xmodem mode %d: %w", o.Mode, ErrBadOptions)
 	}
 	if o.Retries < 0 || o.Timeout < 0 || o.StartTimeout < 0 || o.StartInterval < 0 ||
-		o.EOTTimeout < 0 || o.EOTRetries < 0 || o.ConfirmTimeout < 0 || o.Size < 0 {
+		o.EOTTimeout < 0 || o.EOTRetries < 0 || o.ConfirmTimeout < 0 || o.Size < 0 || o.Turnaround < 0 {
 		return settings{}, fmt.Errorf("xmodem: negative retries, timeout or size: %w", ErrBadOptions)
 	}
 	def := func(d *time.Duration, v time.Duration) {

@@ -209,6 +209,9 @@ func (sn *sender) sendBlock(p []byte, first bool) error {
 		}
 		// Whatever arrived before this block (extra NAKs, noise) answers
 		// nothing we are about to send.
+		if err := sleep(sn.l.ctx, sn.s.Turnaround); err != nil {
+			return err
+		}
 		if err := sn.l.discardStale(); err != nil {
 			return err
 		}
@@ -275,6 +278,9 @@ func (sn *sender) sendBlockKeep(p []byte) error {
 		if attempt > 0 {
 			sn.m.retry()
 		}
+		if err := sleep(sn.l.ctx, sn.s.Turnaround); err != nil {
+			return err
+		}
 		if err := sn.l.discardStale(); err != nil {
 			return err
 		}
@@ -302,6 +308,9 @@ func (sn *sender) finish() error {
 	}
 	prevCAN := false
 	for i := 0; i < sn.s.EOTRetries; i++ {
+		if err := sleep(sn.l.ctx, sn.s.Turnaround); err != nil {
+			return fmt.Errorf("xmodem end of file: %w", err)
+		}
 		if err := sn.l.write([]byte{eot}); err != nil {
 			return fmt.Errorf("xmodem end of file: %w", err)
 		}
@@ -311,10 +320,15 @@ func (sn *sender) finish() error {
 			buf := sn.l.buffered()
 			if len(buf) == 0 {
 				err := sn.l.fill(deadline)
-				if errors.Is(err, errTimeout) {
+				switch {
+				case errors.Is(err, errTimeout):
 					break wait
-				}
-				if err != nil {
+				case err != nil && sn.l.ctx.Err() == nil:
+					// lrzsz rx exits right after its final ACK, which
+					// on a pty may never reach us: a hang-up here ends
+					// an unconfirmed but complete transfer.
+					return fmt.Errorf("xmodem end of file: the receiver hung up (%v): %w", err, ErrEOTNotAcknowledged)
+				case err != nil:
 					return fmt.Errorf("xmodem end of file: %w", err)
 				}
 				continue
