@@ -58,6 +58,9 @@ type Artifact struct {
 	Finished time.Time `json:"finished,omitzero"`
 	// Got lists files fully transferred.
 	Got []string `json:"got,omitempty"`
+	// Backup: the configuration served was the client's REV2 backup.
+	Backup  bool      `json:"backup,omitempty"`
+	Started time.Time `json:"started,omitzero"`
 }
 
 // Backup is what the director holds of a client's configuration.

@@ -1,0 +1,192 @@
+package director
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"fieldcon/servers"
+)
+
+// MaxBackup is the largest configuration upload accepted.
+const MaxBackup = 16 << 20
+
+// Backups keeps client configuration backups in the workspace backups/
+// folder as <hostname>-<mac>.REV1 and .REV2, the newest in REV2. Uploads
+// arrive by TFTP write: the gate admits only known clients (allowed or
+// denied, never held) under their expected name, and stages each upload
+// under a unique name; Uploaded moves it into the rotation.
+type Backups struct {
+	root string
+	db   *DB
+	hook servers.Hook
+
+	mu     sync.Mutex
+	seq    int
+	staged map[string]MAC // staged upload name → client
+}
+
+// NewBackups keeps backups under root/backups and stages uploads in
+// root/uploads/director.
+func NewBackups(root string, db *DB, hook servers.Hook) (*Backups, error) {
+	for _, d := range []string{BackupsDir, StagingDir} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.FromSlash(d)), 0o755); err != nil {
+			return nil, fmt.Errorf("backups: %w", err)
+		}
+	}
+	return &Backups{root: root, db: db, hook: hook, staged: map[string]MAC{}}, nil
+}
+
+// BaseName is the name a client's backups go by: "<hostname>-<mac>", with
+// "Switch" (the IOS default hostname) while the hostname is unknown.
+func BaseName(c Client) string {
+	h := c.Hostname
+	if h == "" || !validFileName(h) || strings.Contains(h, "/") {
+		h = "Switch"
+	}
+	return h + "-" + string(c.MAC)
+}
+
+// UploadName is the TFTP name fieldcon tells a client to upload its
+// configuration to (type 8 backup, or a config's archive path).
+func UploadName(c Client) string { return BackupsDir + "/" + BaseName(c) }
+
+// ErrBackupRefused is wrapped by refused backup writes.
+var ErrBackupRefused = errors.New("backup refused")
+
+// Admit decides a TFTP write from peer for name and returns the staging
+// name the upload is stored under.
+func (b *Backups) Admit(peer netip.Addr, name string) (string, error) {
+	c, ok := b.db.ByIP(peer)
+	if !ok {
+		return "", b.refuse(peer.String(), name, "not a client in the director database")
+	}
+	if c.Join == JoinHeld {
+		return "", b.refuse(peer.String(), name, "the client is on the hold list; approve it first")
+	}
+	want := BaseName(c)
+	got := strings.TrimPrefix(strings.TrimPrefix(name, "/"), BackupsDir+"/")
+	for _, suf := range []string{".REV1", ".REV2", ".cfg", ".txt", ".conf"} {
+		if len(got) > len(suf) && strings.EqualFold(got[len(got)-len(suf):], suf) {
+			got = got[:len(got)-len(suf)]
+			break
+		}
+	}
+	if !strings.EqualFold(got, want) {
+		return "", b.refuse(peer.String(), name, fmt.Sprintf("unexpected name; %s uploads as %s", c.MAC, UploadName(c)))
+	}
+	b.mu.Lock()
+	b.seq++
+	staged := fmt.Sprintf("%s.%d.upload", want, b.seq)
+	b.staged[staged] = c.MAC
+	b.mu.Unlock()
+	return staged, nil
+}
+
+func (b *Backups) refuse(ip, name, reason string) error {
+	b.hook.Emit(ev(KindBackupFailure, ip, name, "Client Device (%s) startup configuration backup fail on repository: %s - reason: %s", ip, BackupsDir, reason))
+	return fmt.Errorf("%w: %s: %s", ErrBackupRefused, name, reason)
+}
+
+// Uploaded takes a finished (ok) or failed staged upload: a finished one
+// goes into the rotation, either is removed from staging.
+func (b *Backups) Uploaded(staged string, ok bool) (Backup, error) {
+	b.mu.Lock()
+	mac, known := b.staged[staged]
+	delete(b.staged, staged)
+	b.mu.Unlock()
+	if !known {
+		return Backup{}, fmt.Errorf("backup: no upload staged as %s", staged)
+	}
+	path := filepath.Join(b.root, filepath.FromSlash(StagingDir), staged)
+	defer os.Remove(path)
+	c, _ := b.db.Get(mac)
+	if !ok {
+		return Backup{}, b.refuse(c.IP.String(), staged, "the upload did not complete")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return Backup{}, b.refuse(c.IP.String(), staged, "the upload cannot be read: "+err.Error())
+	}
+	defer f.Close()
+	return b.Store(mac, f)
+}
+
+// Store rotates a new backup in for the client: REV1 is dropped, REV2
+// becomes REV1 and the new copy becomes REV2, each step a rename, with the
+// MD5 recorded in the database.
+func (b *Backups) Store(mac MAC, r io.Reader) (Backup, error) {
+	c, ok := b.db.Get(mac)
+	if !ok {
+		return Backup{}, fmt.Errorf("backup: %w: %s", ErrNoClient, mac)
+	}
+	dir := filepath.Join(b.root, BackupsDir)
+	base := BaseName(c)
+	fail := func(err error) (Backup, error) {
+		return Backup{}, b.refuse(c.IP.String(), base, err.Error())
+	}
+	tmp, err := tempFile(dir, base)
+	if err != nil {
+		return fail(err)
+	}
+	sum := md5.New()
+	n, err := io.Copy(io.MultiWriter(tmp, sum), io.LimitReader(r, MaxBackup+1))
+	if err == nil && n > MaxBackup {
+		err = fmt.Errorf("larger than %d bytes", MaxBackup)
+	}
+	if err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fail(err)
+	}
+	rev1, rev2 := filepath.Join(dir, base+".REV1"), filepath.Join(dir, base+".REV2")
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fail(err)
+	}
+	tmp.Close()
+	if _, err := os.Stat(rev2); err == nil {
+		if err := os.Rename(rev2, rev1); err != nil { // replaces the old REV1
+			os.Remove(tmp.Name())
+			return fail(err)
+		}
+	}
+	if err := os.Rename(tmp.Name(), rev2); err != nil {
+		os.Remove(tmp.Name())
+		return fail(err)
+	}
+	syncDir(dir)
+	bk := Backup{Done: true, File: BackupsDir + "/" + base + ".REV2", Client: c.Hostname, MD5: strings.ToUpper(hex.EncodeToString(sum.Sum(nil))), Time: b.db.clock.Now()}
+	if _, err := b.db.Update(mac, func(c *Client) { c.Backup = bk }); err != nil {
+		return bk, err
+	}
+	b.hook.Emit(ev(KindBackupSuccess, c.IP.String(), bk.File, "Client Device (%s) startup configuration backup successful on repository: %s", c.IP, bk.File))
+	return bk, nil
+}
+
+// Latest returns the workspace-relative name of the client's newest backup
+// if it is on disk.
+func (b *Backups) Latest(c Client) (string, bool) {
+	if !c.Backup.Done || c.Backup.File == "" {
+		return "", false
+	}
+	if _, err := os.Stat(filepath.Join(b.root, filepath.FromSlash(c.Backup.File))); err != nil {
+		return "", false
+	}
+	return c.Backup.File, true
+}
+
+func (b *Backups) isStaged(name string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.staged[name]
+	return ok
+}

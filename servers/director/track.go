@@ -1,0 +1,207 @@
+package director
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"fieldcon/servers"
+)
+
+// Read is the TFTP gate's read policy: only clients in the database, only
+// files under images/ and imagelists/, and a backup only to the client it
+// belongs to (or its replacement). Everything else looks like a missing
+// file, so the workspace's other contents are not revealed.
+func (d *Director) Read(peer netip.AddrPort, name string) (string, error) {
+	clean, ok := cleanRequestName(name)
+	notFound := func(why string) error { return &Refusal{Code: tftpErrNotFound, Msg: "file not found", Why: why} }
+	if !ok {
+		return "", notFound(fmt.Sprintf("%q is not a plain file name", name))
+	}
+	c, known := d.db.ByIP(peer.Addr())
+	if !known {
+		return "", notFound(fmt.Sprintf("%s is not a client in the director database", peer.Addr()))
+	}
+	switch {
+	case strings.HasPrefix(clean, ImagesDir+"/"):
+	case IsList(clean):
+		d.lists.BeginRead(clean, peer)
+	case strings.HasPrefix(clean, BackupsDir+"/"):
+		if !strings.EqualFold(clean, c.Backup.File) {
+			return "", notFound(fmt.Sprintf("%s asked for %s, which is not its own backup", c.MAC, clean))
+		}
+	default:
+		return "", notFound(fmt.Sprintf("%s is outside images/, imagelists/ and backups/", clean))
+	}
+	return clean, nil
+}
+
+// Write is the TFTP gate's write policy: a configuration backup from a known
+// client that is not on hold, under its expected name; the upload is staged
+// under a unique name (the TFTP server's upload folder must be
+// uploads/director in the workspace).
+func (d *Director) Write(peer netip.AddrPort, name string) (string, error) {
+	staged, err := d.backups.Admit(peer.Addr(), name)
+	if err != nil {
+		return "", &Refusal{Code: tftpErrAccess, Msg: "access violation", Why: err.Error()}
+	}
+	return staged, nil
+}
+
+// TFTPEvent follows the TFTP server's transfers: it ends image list reads,
+// takes finished backup uploads into the rotation, and moves each client's
+// image, configuration and script status along. It never blocks: the work
+// is done by Run.
+func (d *Director) TFTPEvent(e servers.Event) {
+	if e.Server != "tftp" {
+		return
+	}
+	switch e.Kind {
+	case servers.TransferStart, servers.TransferDone, servers.TransferFailed, servers.Refused:
+	default:
+		return
+	}
+	peer, err := netip.ParseAddrPort(e.Peer)
+	if err != nil {
+		return
+	}
+	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+	name := e.Subject
+	upload := e.Attrs["direction"] == "upload" || d.backups.isStaged(name)
+	ended := e.Kind != servers.TransferStart
+	kind := e.Kind
+	if kind == servers.Refused {
+		kind = servers.TransferFailed // a read the server refused (file gone) failed
+	}
+	if !upload && ended && IsList(name) {
+		d.lists.EndRead(name, peer)
+	}
+	detail := e.Detail
+	d.later(func() {
+		if upload {
+			if ended {
+				_, _ = d.backups.Uploaded(name, e.Kind == servers.TransferDone)
+			}
+			return
+		}
+		d.trackRead(peer.Addr(), name, kind, detail)
+	})
+}
+
+// trackRead moves one artefact of a client along.
+func (d *Director) trackRead(ip netip.Addr, name string, kind servers.Kind, detail string) {
+	c, ok := d.db.ByIP(ip)
+	if !ok {
+		return
+	}
+	var which, what string
+	switch {
+	case slices.Contains(c.Image.Files, name):
+		which, what = "image", "image"
+	case slices.Contains(c.Config.Files, name):
+		which, what = "config", "config"
+	case slices.Contains(c.Script.Files, name):
+		which, what = "script", "script"
+	default:
+		return // the image list, or a file fetched outside the plan
+	}
+	var events []servers.Event
+	now := d.cfg.Clock.Now()
+	_, _ = d.db.Update(c.MAC, func(c *Client) {
+		a := map[string]*Artifact{"image": &c.Image, "config": &c.Config, "script": &c.Script}[which]
+		switch kind {
+		case servers.TransferStart:
+			if a.State != InProgress {
+				a.State, a.Started, a.Fail = InProgress, now, ""
+				events = append(events, evUpgrade(KindUpgradeStarted, ip.String(), what))
+			}
+		case servers.TransferDone:
+			if !slices.Contains(a.Got, name) {
+				a.Got = append(a.Got, name)
+			}
+			all := true
+			for _, f := range a.Files {
+				all = all && slices.Contains(a.Got, f)
+			}
+			if all && a.State != Done {
+				a.State, a.Finished = Done, now
+				events = append(events, evUpgrade(KindUpgradeSuccess, ip.String(), what))
+			}
+		case servers.TransferFailed:
+			a.State, a.Fail, a.Finished = Failed, detail, now
+			e := evUpgrade(KindUpgradeFailed, ip.String(), what)
+			e.Attrs = map[string]string{"reason": detail, "file": name}
+			events = append(events, e)
+		}
+		c.LastSeen = now
+	})
+	for _, e := range events {
+		d.hook.Emit(e)
+	}
+}
+
+// Syslog takes one system message from a client: it lands on the client
+// (by the sender's address, else an address or MAC in the text), updates
+// what it says (hostname, upgrade results), and goes to the event log with
+// its own mnemonic.
+func (d *Director) Syslog(from netip.Addr, m SyslogMessage) {
+	d.later(func() { d.syslog(from, m) })
+}
+
+func (d *Director) syslog(from netip.Addr, m SyslogMessage) {
+	c, ok := d.db.ByIP(from)
+	for i := 0; !ok && i < len(m.IPs); i++ {
+		c, ok = d.db.ByIP(m.IPs[i])
+	}
+	for i := 0; !ok && i < len(m.MACs); i++ {
+		c, ok = d.db.Get(m.MACs[i])
+	}
+	e := servers.Event{Server: "syslog", Kind: servers.Kind(m.Tag()), Peer: from.String(), Subject: m.What, Detail: m.Text}
+	if ok {
+		e.Attrs = map[string]string{"mac": string(c.MAC), "client": fmt.Sprint(c.Index)}
+	}
+	d.hook.Emit(e)
+	if !ok {
+		return
+	}
+	now := d.cfg.Clock.Now()
+	_, _ = d.db.Update(c.MAC, func(c *Client) {
+		c.LastSeen = now
+		c.addSource("syslog")
+		if m.Facility == "SMI" {
+			c.Type = TypeSmart // only Smart Install capable clients log SMI messages
+		}
+		if m.Hostname != "" {
+			c.Hostname = m.Hostname
+		}
+		if m.Facility == "DHCP" && m.Mnemonic == "ADDRESS_ASSIGN" && len(m.IPs) > 0 {
+			c.IP = m.IPs[0]
+		}
+		if m.Facility != "SMI" || m.What == "" {
+			return
+		}
+		w := strings.ToLower(m.What)
+		var a *Artifact
+		switch {
+		case strings.Contains(w, "script") || strings.Contains(w, "post"):
+			a = &c.Script
+		case strings.Contains(w, "config") || strings.HasSuffix(w, ".txt") || strings.HasSuffix(w, ".cfg") || strings.Contains(w, ".rev"):
+			a = &c.Config
+		case strings.Contains(w, "image") || strings.HasSuffix(w, ".tar") || strings.HasSuffix(w, ".bin"):
+			a = &c.Image
+		default:
+			return
+		}
+		switch m.Mnemonic {
+		case "UPGRD_SUCCESS":
+			a.State, a.Finished = Done, now
+		case "UPGRD_FAILED":
+			a.State, a.Fail, a.Finished = Failed, "the client reported: "+m.Text, now
+		case "UPGRD_STARTED":
+			if a.State == NotStarted {
+				a.State, a.Started = InProgress, now
+			}
+		}
+	})
+}
