@@ -47,7 +47,6 @@ const (
 	maxBlockLen  = headerLen + blockSize1K + 2
 )
 
-
 // blockLen is the length on the wire of a block with size data bytes.
 func blockLen(size int, crc bool) int {
 	if crc {

@@ -160,7 +160,7 @@ func (sn *sender) transfer() error {
 
 	eotErr := sn.finish()
 	if sn.s.YModem && (eotErr == nil || errors.Is(eotErr, ErrEOTNotAcknowledged)) {
-		if err := sn.endBatch(); err != nil {
+		if err := sn.endBatch(); err != nil && sn.l.ctx.Err() != nil {
 			return fmt.Errorf("ymodem end of batch: %w", err)
 		}
 	}
@@ -354,7 +354,10 @@ func (sn *sender) finish() error {
 	return fmt.Errorf("xmodem end of file: %w", ErrEOTNotAcknowledged)
 }
 
-// endBatch sends the empty YMODEM header that closes the batch.
+// endBatch sends the empty YMODEM header that closes the batch. It is a
+// courtesy: the file is complete once its EOT is answered, and lrzsz rb
+// exits on this header before its ACK can reach a pseudo-terminal, so only
+// a cancelled context makes its failure count.
 func (sn *sender) endBatch() error {
 	if _, err := sn.awaitStart(time.Now().Add(sn.s.Timeout)); err != nil {
 		return err
