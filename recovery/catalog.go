@@ -22,6 +22,27 @@ var builtins = []Entry{
 		StartsAt: []string{"switch-loader"},
 		Build:    CatalystXMODEM,
 	},
+	{
+		Name:     "aironet-mode-recovery",
+		Title:    "Aironet AP: MODE-button recovery over TFTP",
+		Summary:  "hold MODE at power-on; fieldcon (at 10.0.0.2-30 on --iface) serves the -tar- bundle under the *-k9w7-tar.default name the AP broadcasts for and follows the extraction to the new IOS",
+		StartsAt: []string{"ap-loader", "ios-user", "ios-privileged", "press-return"},
+		Build:    AironetModeRecovery,
+	},
+	{
+		Name:     "aironet-tftp",
+		Title:    "Aironet AP: tar -xtract over TFTP from ap:",
+		Summary:  "from the ap: prompt: set IP_ADDR/NETMASK/DEFAULT_ROUTER, ether_init, tftp_init, flash_init, tar -xtract the bundle from the laptop (answering -- MORE --), set BOOT and boot",
+		StartsAt: []string{"ap-loader"},
+		Build:    AironetTFTP,
+	},
+	{
+		Name:     "lap-upgrade",
+		Title:    "Lightweight AP: manual upgrade with archive download-sw",
+		Summary:  "enable (password Cisco), debug capwap console cli, check flash, archive download-sw /overwrite /reload from the laptop; waits and retries when the AP's controller download holds flash:/update",
+		StartsAt: []string{"ios-user", "ios-privileged", "press-return"},
+		Build:    LightweightUpgrade,
+	},
 }
 
 // Playbooks lists the built-in playbooks by name.

@@ -86,11 +86,20 @@ type Params struct {
 	// Fast raises the console speed for XMODEM and restores it after.
 	Fast   bool
 	Ladder []int // speeds to try, fastest first (default 115200, 57600, 38400)
+	// Network side, for the playbooks that serve files over TFTP.
+	Iface    string // laptop interface on the device's cable ("eth0")
+	Laptop   string // laptop IPv4 address the device fetches from; default: the interface's
+	Listen   string // TFTP listen address; default "0.0.0.0:69"
+	Password string // enable password; default the factory "Cisco"
+	// RetryWait is how long the device must stay quiet before a busy
+	// operation is retried (a lightweight AP's own download); default 30 s.
+	RetryWait time.Duration
 }
 
 // Tools are what playbooks use besides the console.
 type Tools struct {
 	CheckImage ImageCheck
+	Files      FileServer // TFTP for the AP playbooks
 }
 
 // Catalyst boot-loader strings (field-notes §2(a)).
