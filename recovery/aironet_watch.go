@@ -109,7 +109,9 @@ func newExtractProgress(total int64) *extractProgress {
 
 func (p *extractProgress) add(r *Run, name, size string) {
 	n, _ := strconv.ParseInt(size, 10, 64)
-	p.bytes += n
+	// Count the file as it sits in the tar (a 512-byte header and data
+	// padded to 512), so the sum approaches the bundle's size.
+	p.bytes += 512 + (n+511)/512*512
 	p.files++
 	p.last[name] = n
 	tp := TransferProgress{Bytes: p.bytes, Total: p.total}

@@ -23,6 +23,8 @@ type Rule struct {
 	Reply string         // device output to emit
 	// ReplyFunc, when set, computes the reply at the time the line is sent.
 	ReplyFunc func() string
+	// ReplyTo, when set, computes the reply from the line sent.
+	ReplyTo func(line string) string
 	// Once rules are used at most once, so a script can answer the same
 	// command differently the second time.
 	Once bool
@@ -46,6 +48,7 @@ type Console struct {
 	device    int    // the device's speed; 0 means it follows the host
 	state     string // for Rule.When/Then
 	connected bool
+	detects   int
 	rules     []*Rule
 	// OnBreak, when set, is emitted after each break.
 	OnBreak string
@@ -114,6 +117,14 @@ func (c *Console) Emit(s string) {
 func (c *Console) notifyLocked() {
 	close(c.changed)
 	c.changed = make(chan struct{})
+}
+
+// SetState moves the device to another state for Rule.When, as a device
+// does on its own (a reboot into IOS after a download).
+func (c *Console) SetState(state string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.state = state
 }
 
 // Disconnect simulates the adapter being pulled.
@@ -234,6 +245,9 @@ func (c *Console) SendLine(line string) error {
 		if r.ReplyFunc != nil {
 			reply = r.ReplyFunc()
 		}
+		if r.ReplyTo != nil {
+			reply = r.ReplyTo(line)
+		}
 		c.out = append(c.out, line+"\r\n"+reply...)
 		if r.DeviceBaud != 0 {
 			c.device = r.DeviceBaud
@@ -328,6 +342,34 @@ func (c *Console) Baud() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.baud
+}
+
+// DetectBaud plays serialcon's auto-baud: it tries each rate in turn and
+// stops at the device's speed, leaving the host there. Probing types
+// nothing the rules see (a bare carriage return at each rate) and consumes
+// what was pending, as the real one does.
+func (c *Console) DetectBaud(ctx context.Context, rates ...int) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.detects++
+	c.out = c.out[:0]
+	for _, r := range rates {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		if c.device == 0 || c.device == r {
+			c.baud = r
+			return r, nil
+		}
+	}
+	return 0, fmt.Errorf("recoverytest: device at %d baud, not among %v", c.device, rates)
+}
+
+// Detects returns how many times DetectBaud ran.
+func (c *Console) Detects() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.detects
 }
 
 // Asker answers questions from a script, in order, recording them.
