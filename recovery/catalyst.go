@@ -104,13 +104,13 @@ type Tools struct {
 
 // Catalyst boot-loader strings (field-notes §2(a)).
 const (
-	switchPrompt   = `(?:^|[\r\n])switch: *$`
-	modeInterrupt  = `interrupted prior to initializing the\s+flash\s+file\s*system`
-	flashInitDone  = `(?i)done initializing flash|flash is already initialized`
-	xmodemBegin    = `Begin the Xmodem.*transfer now`
-	xmodemCopied   = `File "xmodem:" successfully copied to "[Ff]lash:/?{name}"`
-	iosReady       = `Press RETURN to get started|initial configuration dialog\? \[yes/no\]|(?:^|[\r\n])[\w.-]+[>#] *$`
-	iosUserPrompt  = `(?:^|[\r\n])([\w.-]+)> *$`
+	switchPrompt  = `(?:^|[\r\n])switch: *$`
+	modeInterrupt = `interrupted prior to initializing the\s+flash\s+file\s*system`
+	flashInitDone = `(?i)done initializing flash|flash is already initialized`
+	xmodemBegin   = `Begin the Xmodem.*transfer now`
+	xmodemCopied  = `File "xmodem:" successfully copied to "[Ff]lash:/?{name}"`
+	iosReady      = `Press RETURN to get started|initial configuration dialog\? \[yes/no\]|(?:^|[\r\n])[\w.-]+[>#] *$`
+	iosUserPrompt = `(?:^|[\r\n])([\w.-]+)> *$`
 	// IOS prints "N bytes total (M bytes free)", the Catalyst loader
 	// "N bytes available (M bytes used)".
 	dirFlashTotals = `(\d+) bytes total \((\d+) bytes free\)|(\d+) bytes available \((\d+) bytes used\)`
