@@ -13,6 +13,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"fieldcon/serialcon"
+	"fieldcon/servers"
 )
 
 // Options is everything the TUI is given. Only one of Console and Open is
@@ -52,6 +53,22 @@ type Options struct {
 	ScrollbackLines int
 	// LineDelay is the pause after each line of a paste (default 100 ms).
 	LineDelay time.Duration
+
+	// Images is the workspace images folder (nil: the Images pane says
+	// there is none). ImagesPoll is how often the pane looks for new
+	// files (0: every 5 s, negative: never).
+	Images     ImageCatalog
+	ImagesPoll time.Duration
+	// Recovery is what the Recovery pane runs playbooks with; nil leaves
+	// the pane explaining that this build cannot.
+	Recovery *RecoveryDeps
+	// Servers starts and stops the TFTP and DHCP servers; ServerEvents is
+	// where they report (servers.Channel), read by the Servers pane.
+	Servers      ServerControl
+	ServerEvents <-chan servers.Event
+	// XMODEMDir is where the XMODEM file picker starts (default: the
+	// images folder, else the current directory).
+	XMODEMDir string
 }
 
 // ErrNothingToShow means Options gave neither an open console nor a way
@@ -81,6 +98,13 @@ func (o *Options) lineDelay() time.Duration {
 		return 100 * time.Millisecond
 	}
 	return o.LineDelay
+}
+
+func (o *Options) imagesPoll() time.Duration {
+	if o.ImagesPoll == 0 {
+		return 5 * time.Second
+	}
+	return o.ImagesPoll
 }
 
 func (o *Options) listPorts() func() ([]serialcon.PortInfo, error) {

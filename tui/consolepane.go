@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"fieldcon/serialcon"
+	"fieldcon/xmodem"
 )
 
 // consoleMode is what the console pane shows.
@@ -33,6 +34,8 @@ const (
 	dialogBaud
 	dialogPastePath
 	dialogPasteDelay
+	dialogXFile // picking the file to send via XMODEM
+	dialogXMode // picking the XMODEM variant
 )
 
 // Break timings: one break is 300 ms, longer than any Cisco UART needs to
@@ -83,6 +86,12 @@ type consolePane struct {
 	paste     *pasteJob
 	pasteSeq  int
 	pasteNote string
+
+	files      *filePicker
+	xmodemPath string
+	modeSel    int
+	xfer       *xmodemJob
+	xferSeq    int
 }
 
 func newConsolePane(c *Common, o *Options) Pane {
@@ -178,7 +187,7 @@ func (p *consolePane) Update(msg tea.Msg) tea.Cmd {
 			return closeCmd(msg.ConsoleOpenedMsg.Console, msg.remove)
 		}
 		p.attach(msg.Console, msg.Port, msg.feed, msg.remove, msg.status)
-		cmds := []tea.Cmd{p.feed.Cmd()}
+		cmds := []tea.Cmd{p.feed.Cmd(), consoleChanged(msg.Console, msg.Port, msg.status.prompt)}
 		if msg.AutoBaud {
 			cmds = append(cmds, p.detect())
 		}
@@ -210,6 +219,26 @@ func (p *consolePane) Update(msg tea.Msg) tea.Cmd {
 		return p.logDone(msg)
 	case PasteMsg:
 		return p.pasteDone(msg)
+	case dirListMsg:
+		if p.files != nil {
+			return p.files.Update(msg)
+		}
+		return nil
+	case filePickedMsg:
+		if p.dialog != dialogXFile {
+			return nil
+		}
+		p.xmodemPath = msg.path
+		p.dialog = dialogXMode
+		return nil
+	case xmodemProgressMsg:
+		if p.xfer == nil || msg.job != p.xfer.id {
+			return nil
+		}
+		p.xfer.last = msg.p
+		return p.xfer.wait()
+	case xmodemDoneMsg:
+		return p.xmodemDone(msg)
 	case prefsSavedMsg:
 		if msg.err != nil && p.mode == modeLive {
 			p.sb.Banner(p.common.Now(), "!! this port will not be remembered next time: "+msg.err.Error())
@@ -339,6 +368,20 @@ func (p *consolePane) apply(m DataMsg) {
 // key handles a key press while the console is live.
 func (p *consolePane) key(k tea.KeyPressMsg) tea.Cmd {
 	keys := p.common.Keys
+	if p.xfer != nil {
+		// The line belongs to the transfer: typing would corrupt it.
+		if key.Matches(k, keys.Cancel) {
+			p.xfer.cancel()
+		}
+		return nil
+	}
+	if p.dialog == dialogXFile {
+		if key.Matches(k, keys.Cancel) {
+			p.closeDialog()
+			return nil
+		}
+		return p.files.Update(k)
+	}
 	if p.dialog != dialogNone && p.dialog != dialogLine {
 		return p.dialogKey(k)
 	}
@@ -465,7 +508,7 @@ func (p *consolePane) Commands() []Command {
 		}},
 		{Key: k.Literal, Run: func() tea.Cmd { return p.queue([]byte{0x14}) }},
 		{Key: k.Disconnect, Run: p.disconnect},
-		// "send a file via XMODEM" goes here, one entry with its own file.
+		{Key: k.XMODEM, Run: p.xmodemCommand},
 	}
 }
 
@@ -531,6 +574,19 @@ func (p *consolePane) dialogKey(k tea.KeyPressMsg) tea.Cmd {
 			p.input.Update(k)
 		}
 		return nil
+	case dialogXMode:
+		switch {
+		case key.Matches(k, keys.Left):
+			p.modeSel = (p.modeSel + len(xmodemModes) - 1) % len(xmodemModes)
+		case key.Matches(k, keys.Right):
+			p.modeSel = (p.modeSel + 1) % len(xmodemModes)
+		case key.Matches(k, keys.Cancel):
+			p.closeDialog()
+		case key.Matches(k, keys.Accept):
+			p.closeDialog()
+			return p.startXMODEM()
+		}
+		return nil
 	case dialogPasteDelay:
 		switch {
 		case key.Matches(k, keys.Cancel):
@@ -555,6 +611,10 @@ func (p *consolePane) dialogKey(k tea.KeyPressMsg) tea.Cmd {
 func (p *consolePane) startPaste(path, text string) tea.Cmd {
 	if p.paste != nil {
 		p.sb.Banner(p.common.Now(), "✗ a paste is already running; ctrl-t p stops it")
+		return nil
+	}
+	if p.xfer != nil {
+		p.sb.Banner(p.common.Now(), "✗ an XMODEM transfer is running; esc stops it")
 		return nil
 	}
 	p.pasteSeq++
@@ -660,7 +720,7 @@ func (p *consolePane) logDone(m LogMsg) tea.Cmd {
 
 // disconnect closes the console and goes back to the picker.
 func (p *consolePane) disconnect() tea.Cmd {
-	cmd := p.release()
+	cmd := tea.Batch(p.release(), consoleChanged(nil, "", serialcon.PromptNone))
 	p.mode = modePick
 	p.picker.status = "Closed " + p.port + "."
 	p.picker.loading = true
@@ -680,6 +740,10 @@ func (p *consolePane) release() tea.Cmd {
 	if p.paste != nil {
 		p.paste.cancel()
 		p.paste = nil
+	}
+	if p.xfer != nil {
+		p.xfer.cancel()
+		p.xfer = nil
 	}
 	p.feed.Close()
 	cmd := closeCmd(p.con, p.remove)
@@ -718,6 +782,9 @@ func (p *consolePane) Status() []StatusItem {
 	}
 	if p.breakStop != nil {
 		items = append(items, StatusItem{Text: "BREAKING", Warn: true})
+	}
+	if p.xfer != nil {
+		items = append(items, StatusItem{Text: "XMODEM " + percent(p.xfer.last.Bytes, p.xfer.last.Total)})
 	}
 	if p.garbled {
 		items = append(items, StatusItem{Text: "garbled: wrong speed? ctrl-t s", Warn: true})
@@ -771,8 +838,22 @@ func (p *consolePane) footer() string {
 		return s + "  enter · esc"
 	case dialogLine:
 		return p.input.View()
+	case dialogXMode:
+		var b strings.Builder
+		b.WriteString("send " + filepath.Base(p.xmodemPath) + " as:")
+		for i, m := range xmodemModes {
+			if i == p.modeSel {
+				fmt.Fprintf(&b, " [%s]", m)
+			} else {
+				fmt.Fprintf(&b, " %s", m)
+			}
+		}
+		b.WriteString("  ←/→ enter esc")
+		return b.String()
 	}
 	switch {
+	case p.xfer != nil:
+		return p.xfer.line(p.common.Width)
 	case p.pasteNote != "":
 		return "── " + p.pasteNote + " · ctrl-t p stops ──"
 	case !p.sb.Following():
@@ -785,6 +866,9 @@ func (p *consolePane) View() string {
 	w, h := p.common.Width, p.common.Height
 	if p.mode != modeLive {
 		return p.picker.View(w, h)
+	}
+	if p.dialog == dialogXFile {
+		return p.files.View("Send a file via XMODEM", w, h)
 	}
 	st := p.common.Styles
 	rows, _ := p.sb.Rows(p.rows())
@@ -813,6 +897,9 @@ func (p *consolePane) View() string {
 // device's prompt, or in the dialog being typed into.
 func (p *consolePane) Cursor() (x, y int, ok bool) {
 	if p.mode != modeLive {
+		return 0, 0, false
+	}
+	if p.dialog == dialogXFile || p.dialog == dialogXMode || p.xfer != nil {
 		return 0, 0, false
 	}
 	if p.dialog != dialogNone && p.dialog != dialogBaud {
@@ -844,4 +931,60 @@ func (p *consolePane) FullHelp() [][]key.Binding {
 		{k.Prefix, k.PageUp, k.PageDown, k.LineUp, k.LineDown, k.Bottom},
 		{k.Older, k.Newer, k.Cancel},
 	}
+}
+
+// xmodemCommand is ctrl-t x: the file picker, or stop the running transfer.
+func (p *consolePane) xmodemCommand() tea.Cmd {
+	if p.xfer != nil {
+		p.xfer.cancel()
+		return nil
+	}
+	dir := p.opts.XMODEMDir
+	if p.xmodemPath != "" {
+		dir = filepath.Dir(p.xmodemPath)
+	}
+	if dir == "" && p.opts.Images != nil {
+		dir = p.opts.Images.Dir()
+	}
+	if dir == "" {
+		dir = "."
+	}
+	p.files = newFilePicker(p.common, dir)
+	p.dialog = dialogXFile
+	return p.files.load(dir)
+}
+
+func (p *consolePane) startXMODEM() tea.Cmd {
+	if p.paste != nil {
+		p.sb.Banner(p.common.Now(), "✗ a paste is running; stop it with ctrl-t p before sending a file")
+		return nil
+	}
+	p.xferSeq++
+	mode := xmodemModes[p.modeSel]
+	job, cmd := startXMODEM(p.common.Ctx, p.con, p.xferSeq, p.xmodemPath, mode)
+	p.xfer = job
+	p.sb.Bottom()
+	p.sb.Banner(p.common.Now(), fmt.Sprintf("── sending %s via XMODEM (%s); the device must be receiving (copy xmodem: flash:NAME) ──", job.name, mode))
+	return cmd
+}
+
+func (p *consolePane) xmodemDone(m xmodemDoneMsg) tea.Cmd {
+	if p.xfer == nil || m.job != p.xfer.id {
+		return nil
+	}
+	j := p.xfer
+	p.xfer = nil
+	now := p.common.Now()
+	took := m.stats.Duration.Round(100 * time.Millisecond)
+	switch {
+	case m.err == nil:
+		p.sb.Banner(now, fmt.Sprintf("── sent %s via XMODEM: %s in %v, %d retries ──", j.name, humanBytes(m.stats.Bytes), took, m.stats.Retries))
+	case errors.Is(m.err, xmodem.ErrEOTNotAcknowledged):
+		p.sb.Banner(now, fmt.Sprintf("── sent %s via XMODEM (%s); the receiver did not confirm the end: check what the device says ──", j.name, humanBytes(m.stats.Bytes)))
+	case errors.Is(m.err, context.Canceled):
+		p.sb.Banner(now, fmt.Sprintf("── XMODEM send of %s stopped after %s; the device was told to cancel ──", j.name, humanBytes(j.last.Bytes)))
+	default:
+		p.sb.Banner(now, fmt.Sprintf("✗ XMODEM send of %s failed after %s: %v", j.name, humanBytes(j.last.Bytes), m.err))
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +33,41 @@ type fakeConsole struct {
 	transcript []byte
 	// device answers a complete typed line (without \r); nil echoes nothing.
 	device func(line string) string
+	// receive plays the device's side of a raw stream (an XMODEM
+	// receiver); nil means the console cannot lend its stream.
+	receive func(dev net.Conn)
+	streams int
+}
+
+// OpenStream lends a raw stream whose far end runs f.receive; closing it
+// waits for the receiver to finish.
+func (f *fakeConsole) OpenStream(ctx context.Context) (Stream, error) {
+	f.mu.Lock()
+	recv := f.receive
+	f.streams++
+	f.mu.Unlock()
+	if recv == nil {
+		return nil, errors.New("fake console has no receiver")
+	}
+	host, dev := net.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		recv(dev)
+		dev.Close()
+	}()
+	return &fakeStream{Conn: host, done: done}, nil
+}
+
+type fakeStream struct {
+	net.Conn
+	done chan struct{}
+}
+
+func (s *fakeStream) Close() error {
+	err := s.Conn.Close()
+	<-s.done
+	return err
 }
 
 func newFakeConsole() *fakeConsole {

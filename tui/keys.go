@@ -9,7 +9,7 @@ import (
 // go to the device, so fieldcon's own commands sit behind a prefix key
 // (ctrl-t, as in tio); the bindings marked "after the prefix" are the key
 // pressed next. Letters follow tio where it has the same command (b, h,
-// l, f, t, e, q); x is kept free for "send file via XMODEM".
+// l, f, t, e, q); x sends a file via XMODEM.
 type KeyMap struct {
 	Prefix key.Binding
 
@@ -32,6 +32,15 @@ type KeyMap struct {
 	Search      key.Binding
 	Literal     key.Binding // send the prefix key itself to the device
 	Disconnect  key.Binding
+	XMODEM      key.Binding
+
+	// In the Images, Recovery and Servers panes.
+	Use        key.Binding
+	Unuse      key.Binding
+	Fast       key.Binding
+	Abort      key.Binding
+	ToggleTFTP key.Binding
+	ToggleDHCP key.Binding
 
 	// Console scrollback, without the prefix (the device never needs them).
 	PageUp   key.Binding
@@ -82,6 +91,14 @@ func DefaultKeyMap() *KeyMap {
 		Search:      b([]string{"/"}, "ctrl-t /", "search the scrollback"),
 		Literal:     b([]string{"ctrl+t"}, "ctrl-t ctrl-t", "send a real ctrl-t"),
 		Disconnect:  b([]string{"o"}, "ctrl-t o", "pick another port"),
+		XMODEM:      b([]string{"x"}, "ctrl-t x", "send a file via XMODEM"),
+
+		Use:        b([]string{"u"}, "u", "use this image for recovery"),
+		Unuse:      b([]string{"U"}, "U", "forget the recovery image"),
+		Fast:       b([]string{"f"}, "f", "fast: raise the console speed for transfers"),
+		Abort:      b([]string{"a"}, "a", "abort the run"),
+		ToggleTFTP: b([]string{"t"}, "t", "start / stop the TFTP server"),
+		ToggleDHCP: b([]string{"d"}, "d", "start / stop the DHCP server"),
 
 		PageUp:   b([]string{"pgup", "shift+pgup"}, "pgup", "scroll back a page"),
 		PageDown: b([]string{"pgdown", "shift+pgdown"}, "pgdn", "scroll forward a page"),

@@ -31,6 +31,18 @@ type ConsoleOpenedMsg struct {
 	AutoBaud bool
 }
 
+// ConsoleChangedMsg tells every pane which console is open now (nil when
+// none), so the Recovery pane drives the one the Console pane shows.
+type ConsoleChangedMsg struct {
+	Console Console
+	Port    string
+	Prompt  serialcon.PromptKind
+}
+
+func consoleChanged(c Console, port string, prompt serialcon.PromptKind) tea.Cmd {
+	return func() tea.Msg { return ConsoleChangedMsg{Console: c, Port: port, Prompt: prompt} }
+}
+
 // ErrorMsg is a failure to show the technician; Op says what was being
 // done, in their words.
 type ErrorMsg struct {

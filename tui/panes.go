@@ -5,5 +5,8 @@ package tui
 func panes() []PaneFactory {
 	return []PaneFactory{
 		newConsolePane,
+		newRecoveryPane,
+		newImagesPane,
+		newServersPane,
 	}
 }
