@@ -19,6 +19,8 @@ func commands() []*command {
 		dhcpCommand(),
 		recoverCommand(),
 		tftpCommand(),
+		directorCommand(),
+		smiCommand(),
 	}
 }
 

@@ -127,44 +127,12 @@ func (b *Backups) Store(mac MAC, r io.Reader) (Backup, error) {
 	if !ok {
 		return Backup{}, fmt.Errorf("backup: %w: %s", ErrNoClient, mac)
 	}
-	dir := filepath.Join(b.root, BackupsDir)
 	base := BaseName(c)
-	fail := func(err error) (Backup, error) {
+	file, sum, err := Rotate(filepath.Join(b.root, BackupsDir), base, r)
+	if err != nil {
 		return Backup{}, b.refuse(c.IP.String(), base, err.Error())
 	}
-	tmp, err := tempFile(dir, base)
-	if err != nil {
-		return fail(err)
-	}
-	sum := md5.New()
-	n, err := io.Copy(io.MultiWriter(tmp, sum), io.LimitReader(r, MaxBackup+1))
-	if err == nil && n > MaxBackup {
-		err = fmt.Errorf("larger than %d bytes", MaxBackup)
-	}
-	if err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fail(err)
-	}
-	rev1, rev2 := filepath.Join(dir, base+".REV1"), filepath.Join(dir, base+".REV2")
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fail(err)
-	}
-	tmp.Close()
-	if _, err := os.Stat(rev2); err == nil {
-		if err := os.Rename(rev2, rev1); err != nil { // replaces the old REV1
-			os.Remove(tmp.Name())
-			return fail(err)
-		}
-	}
-	if err := os.Rename(tmp.Name(), rev2); err != nil {
-		os.Remove(tmp.Name())
-		return fail(err)
-	}
-	syncDir(dir)
-	bk := Backup{Done: true, File: BackupsDir + "/" + base + ".REV2", Client: c.Hostname, MD5: strings.ToUpper(hex.EncodeToString(sum.Sum(nil))), Time: b.db.clock.Now()}
+	bk := Backup{Done: true, File: BackupsDir + "/" + filepath.Base(file), Client: c.Hostname, MD5: sum, Time: b.db.clock.Now()}
 	if _, err := b.db.Update(mac, func(c *Client) { c.Backup = bk }); err != nil {
 		return bk, err
 	}
@@ -189,4 +157,40 @@ func (b *Backups) isStaged(name string) bool {
 	defer b.mu.Unlock()
 	_, ok := b.staged[name]
 	return ok
+}
+
+// Rotate stores a new backup under dir as base.REV2, the previous REV2
+// becoming REV1 (the old REV1 is dropped), each step a rename of a synced
+// file. It returns the REV2 path and the MD5 (32 upper-case hex digits).
+func Rotate(dir, base string, r io.Reader) (string, string, error) {
+	tmp, err := tempFile(dir, base)
+	if err != nil {
+		return "", "", err
+	}
+	sum := md5.New()
+	n, err := io.Copy(io.MultiWriter(tmp, sum), io.LimitReader(r, MaxBackup+1))
+	if err == nil && n > MaxBackup {
+		err = fmt.Errorf("larger than %d bytes", MaxBackup)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	tmp.Close()
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", "", err
+	}
+	rev1, rev2 := filepath.Join(dir, base+".REV1"), filepath.Join(dir, base+".REV2")
+	if _, err := os.Stat(rev2); err == nil {
+		if err := os.Rename(rev2, rev1); err != nil { // replaces the old REV1
+			os.Remove(tmp.Name())
+			return "", "", err
+		}
+	}
+	if err := os.Rename(tmp.Name(), rev2); err != nil {
+		os.Remove(tmp.Name())
+		return "", "", err
+	}
+	syncDir(dir)
+	return rev2, strings.ToUpper(hex.EncodeToString(sum.Sum(nil))), nil
 }

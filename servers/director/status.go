@@ -28,7 +28,11 @@ func RenderStatus(director netip.Addr, clients []Client, now time.Time, keepaliv
 	}
 	row("DevNo", "MAC Address", "Product-ID", "IP_addr", "Hostname", "Status")
 	b.WriteString(strings.Repeat("=", 5) + "  " + strings.Repeat("=", 14) + "   " + strings.Repeat("=", 17) + "   " + strings.Repeat("=", 15) + "    " + strings.Repeat("=", 15) + "    " + strings.Repeat("=", 10) + "\n")
-	row("0", "fieldcon", "laptop", director.String(), "fieldcon", "Director")
+	dir := "-"
+	if director.IsValid() {
+		dir = director.String()
+	}
+	row("0", "fieldcon", "laptop", dir, "fieldcon", "Director")
 	for _, c := range clients {
 		ip := ""
 		if c.IP.IsValid() {
