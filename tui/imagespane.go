@@ -385,7 +385,10 @@ func (p *imagesPane) footer(w int) []string {
 		case e.State == images.StateUnreadable:
 			out = append(out, st.Error.Render(truncate("  ✗ "+e.Err, w)))
 		case r.Problem != "":
-			out = append(out, st.Banner.Render(truncate("  ! "+r.Problem, w)))
+			ls := wrap("! "+r.Problem, w-2)
+			for _, l := range ls[:min(len(ls), 2)] {
+				out = append(out, st.Banner.Render(truncate("  "+l, w)))
+			}
 		default:
 			out = append(out, "")
 		}
@@ -435,9 +438,12 @@ func entryRow(e images.Entry) images.Row {
 type imageCols struct{ name, platform, typ, version, size, md5 int }
 
 func imageColumns(w int) imageCols {
-	c := imageCols{platform: 9, version: 13, size: 9, md5: 8, typ: 18}
-	if w >= 110 {
-		c.md5, c.typ = 32, 28
+	c := imageCols{platform: 8, version: 12, size: 9, md5: 8, typ: 14}
+	switch {
+	case w >= 140:
+		c.platform, c.typ, c.version, c.md5 = 9, 28, 13, 32
+	case w >= 110:
+		c.platform, c.typ, c.version, c.md5 = 9, 28, 13, 12
 	}
 	c.name = max(w-3-c.platform-c.typ-c.version-c.size-c.md5-6, 12)
 	return c
