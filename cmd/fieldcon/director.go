@@ -215,7 +215,9 @@ func upperHalf(n netip.Prefix, self netip.Addr) (netip.Addr, netip.Addr) {
 	v := uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])
 	size := uint32(1) << (32 - n.Bits())
 	s, e := v+size/2, v+size-2
-	a := func(x uint32) netip.Addr { return netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)}) }
+	a := func(x uint32) netip.Addr {
+		return netip.AddrFrom4([4]byte{byte(x >> 24), byte(x >> 16), byte(x >> 8), byte(x)})
+	}
 	if sv := self.As4(); uint32(sv[0])<<24|uint32(sv[1])<<16|uint32(sv[2])<<8|uint32(sv[3]) >= s {
 		e = uint32(sv[0])<<24 | uint32(sv[1])<<16 | uint32(sv[2])<<8 | uint32(sv[3]) - 1
 	}
