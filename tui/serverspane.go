@@ -326,11 +326,11 @@ func (p *serversPane) View() string {
 		mid = append(mid, st.Dim.Render(truncate("  none yet: a device that fetches a file over TFTP shows up here", w)))
 	}
 	shown := p.transfers
-	if n := transferRoom - 1; len(shown) > n {
+	if n := (transferRoom - 1) / 2; len(shown) > n {
 		shown = shown[len(shown)-n:]
 	}
 	for _, t := range shown {
-		mid = append(mid, p.transferLine(t, w))
+		mid = append(mid, p.transferLines(t, w)...)
 	}
 	mid = fitLines(mid, transferRoom)
 
@@ -339,9 +339,9 @@ func (p *serversPane) View() string {
 	if len(p.leases) == 0 {
 		leases = append(leases, st.Dim.Render(truncate("  none", w)))
 	} else {
-		leases = append(leases, st.Dim.Render(truncate(leaseRow("ADDRESS", "MAC", "HOSTNAME", "VENDOR", "STATE", "EXPIRES"), w)))
+		leases = append(leases, st.Dim.Render(truncate(leaseRow(w, "ADDRESS", "MAC", "HOSTNAME", "VENDOR", "STATE", "EXPIRES"), w)))
 		for _, l := range p.leases {
-			leases = append(leases, truncate(leaseRow(l.Addr.String(), l.MAC.String(), l.Hostname, l.VendorClass, l.State.String(), l.Expires.Local().Format("15:04:05")), w))
+			leases = append(leases, truncate(leaseRow(w, l.Addr.String(), l.MAC.String(), l.Hostname, l.VendorClass, l.State.String(), l.Expires.Local().Format("15:04:05")), w))
 		}
 	}
 	leases = fitLines(leases, leaseRoom)
@@ -405,7 +405,9 @@ func (p *serversPane) serverLine(name, label string, w int) string {
 	return truncate(line, w) + st.Dim.Render(truncate(hint, max(w-len([]rune(line)), 0)))
 }
 
-func (p *serversPane) transferLine(t *transferRow, w int) string {
+// transferLines is one transfer in two lines: who asked for what, then
+// its progress bar with size, rate and time left.
+func (p *serversPane) transferLines(t *transferRow, w int) []string {
 	st := p.common.Styles
 	name := t.asked
 	if t.served != "" && t.served != t.asked {
@@ -414,51 +416,59 @@ func (p *serversPane) transferLine(t *transferRow, w int) string {
 	if t.upload {
 		name = "↑ " + name
 	}
-	var right string
+	var info string
 	switch t.state {
 	case servers.TransferDone:
-		right = "done " + humanBytes(t.bytes)
+		info = " done " + humanBytes(t.bytes)
 		if t.rate > 0 {
-			right += " at " + humanRate(t.rate)
+			info += " at " + humanRate(t.rate)
 		}
 	case servers.TransferFailed:
-		right = "failed at " + humanBytes(t.bytes)
+		info = " failed at " + humanBytes(t.bytes)
+		if t.detail != "" {
+			info += ": " + t.detail
+		}
 	default:
-		right = humanBytes(t.bytes)
+		info = " " + percent(t.bytes, t.total) + " " + humanBytes(t.bytes)
 		if t.total > 0 {
-			right += "/" + humanBytes(t.total) + " " + percent(t.bytes, t.total)
+			info += "/" + humanBytes(t.total)
 		}
 		if r := humanRate(t.rate); r != "" {
-			right += " " + r
+			info += " " + r
 		}
 		if e := humanETA(eta(t.bytes, t.total, t.rate)); e != "" {
-			right += " " + e
+			info += " " + e
 		}
 	}
-	peerW := 21
 	barW := 20
-	if w < 100 {
-		barW = 12
+	if w >= 100 {
+		barW = 30
 	}
-	nameW := max(w-2-peerW-1-barW-1-len([]rune(right))-1, 10)
-	bar := progressBar(barW, t.bytes, t.total)
-	if t.total == 0 && t.state != servers.TransferDone {
-		bar = strings.Repeat("·", barW)
-	}
-	if t.state == servers.TransferDone {
+	var bar string
+	switch {
+	case t.state == servers.TransferDone:
 		bar = progressBar(barW, 1, 1)
+	case t.total == 0:
+		bar = strings.Repeat("·", barW) // size unknown
+	default:
+		bar = progressBar(barW, t.bytes, t.total)
 	}
-	line := "  " + padRight(truncate(t.peer, peerW), peerW) + " " + padRight(truncate(name, nameW), nameW) + " " + bar + " " + right
-	line = truncate(line, w)
+	head := truncate("  "+padRight(t.peer, 16)+" "+name, w)
+	line := truncate("    "+bar+info, w)
 	if t.state == servers.TransferFailed {
 		line = st.Error.Render(line)
 	}
-	return line
+	return []string{head, line}
 }
 
-func leaseRow(addr, mac, host, vendor, state, expires string) string {
+func leaseRow(w int, addr, mac, host, vendor, state, expires string) string {
 	cell := func(s string, n int) string { return padRight(truncate(s, n), n) }
-	return "  " + cell(addr, 15) + " " + cell(mac, 17) + " " + cell(host, 18) + " " + cell(vendor, 20) + " " + cell(state, 9) + " " + expires
+	hostW := 18
+	if w < 100 {
+		hostW = 14
+	}
+	vendorW := min(max(w-(2+15+1+17+1+hostW+1+1+9+1+8), 8), 24)
+	return "  " + cell(addr, 15) + " " + cell(mac, 17) + " " + cell(host, hostW) + " " + cell(vendor, vendorW) + " " + cell(state, 9) + " " + expires
 }
 
 // eventText is an event without its server name and time.
