@@ -63,7 +63,7 @@ func copyXmodem(ctx context.Context, c *Call) error {
 	}
 	if err := d.Flash().Put(dest, image.Bytes()); err != nil {
 		if errors.Is(err, ErrFlashFull) {
-			return c.Println("Error copying xmodem: to "+dest+" (No space left on device)")
+			return c.Println("Error copying xmodem: to " + dest + " (No space left on device)")
 		}
 		return c.Println("Error copying xmodem: to " + dest + " (I/O error)")
 	}
