@@ -145,7 +145,12 @@ func TestLrzszRxReceivesSend(t *testing.T) {
 			data := testData(40000+77, 42) // 313 blocks of 128: the sequence wraps
 			master, slave := rawPty(t)
 			rx := startPeer(t, slave, dir, "rx", append(tt.rxArgs, "out.bin")...)
-			st, err := Send(ctx, master, bytes.NewReader(data), Options{Mode: tt.mode, EOTTimeout: 200 * time.Millisecond, Turnaround: time.Millisecond, Timeout: time.Second})
+			st, err := Send(ctx, master, bytes.NewReader(data), Options{Mode: tt.mode, Turnaround: time.Millisecond, Timeout: time.Second})
+			// rx writes its last ACK and exits at once; on a bare pty the
+			// hang-up can overtake the ACK (the kernel drops what the
+			// slave wrote just before closing), so an unconfirmed end is
+			// accepted here. Through devsim's link, which keeps the
+			// device side open, TestLinkSendToRx requires the ACK.
 			if err != nil && !errors.Is(err, ErrEOTNotAcknowledged) {
 				t.Fatalf("Send() error = %v; rx said: %s", err, rx.stderr)
 			}
@@ -196,7 +201,7 @@ func TestLrzszSxSendsToReceive(t *testing.T) {
 				}
 				master, slave := rawPty(t)
 				sx := startPeer(t, slave, dir, "sx", append(tt.sxArgs, "in.bin")...)
-				o := Options{Mode: tt.mode}
+				o := Options{Mode: tt.mode, EOTTimeout: 100 * time.Millisecond}
 				if known {
 					o.Size = int64(len(data))
 				}
@@ -261,7 +266,7 @@ func TestLrzszYModem(t *testing.T) {
 		master, slave := rawPty(t)
 		sb := startPeer(t, slave, dir, "sb", "-k", "config.text")
 		var out bytes.Buffer
-		st, err := Receive(ctx, master, &out, Options{YModem: true})
+		st, err := Receive(ctx, master, &out, Options{YModem: true, EOTTimeout: 100 * time.Millisecond})
 		if err != nil {
 			t.Fatalf("Receive(YModem) error = %v; sb said: %s", err, sb.stderr)
 		}

@@ -64,7 +64,7 @@ const (
 	DefaultTimeout        = 10 * time.Second
 	DefaultStartTimeout   = 60 * time.Second
 	DefaultStartInterval  = 3 * time.Second
-	DefaultEOTTimeout     = time.Second
+	DefaultEOTTimeout     = 3 * time.Second
 	DefaultEOTRetries     = 5
 	DefaultConfirmTimeout = 2 * time.Minute
 )
@@ -92,7 +92,9 @@ type Options struct {
 	// EOTTimeout is how long the sender waits for the answer to one EOT
 	// before sending another (a NAK is answered at once), and how long a
 	// receiver stays after its final ACK to acknowledge a repeated EOT.
-	// Default DefaultEOTTimeout; EOTRetries EOTs are sent at most (default
+	// lrzsz rx takes an EOT as real only after about a second of silence
+	// behind it, so an EOT repeated within a second keeps it from ever
+	// answering. Default DefaultEOTTimeout; EOTRetries EOTs are sent at most (default
 	// DefaultEOTRetries).
 	EOTTimeout time.Duration
 	EOTRetries int
