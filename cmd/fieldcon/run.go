@@ -21,6 +21,7 @@ func commands() []*command {
 		tftpCommand(),
 		directorCommand(),
 		smiCommand(),
+		xmodemCommand(),
 	}
 }
 
