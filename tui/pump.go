@@ -49,17 +49,25 @@ func (p *pump[T]) close() { p.once.Do(func() { close(p.done) }) }
 // next waits for reports and wraps them as one message.
 func (p *pump[T]) next(wrap func([]T) tea.Msg) tea.Cmd {
 	return func() tea.Msg {
-		select {
-		case <-p.signal:
-		case <-p.done:
+		for {
+			closed := false
+			select {
+			case <-p.signal:
+			case <-p.done:
+				closed = true
+			}
+			p.mu.Lock()
+			items := p.items
+			p.items = nil
+			p.mu.Unlock()
+			switch {
+			case len(items) > 0:
+				return wrap(items)
+			case closed:
+				return nil
+			}
+			// A signal left over from reports an earlier call already
+			// took: wait for the next one.
 		}
-		p.mu.Lock()
-		items := p.items
-		p.items = nil
-		p.mu.Unlock()
-		if len(items) == 0 {
-			return nil
-		}
-		return wrap(items)
 	}
 }

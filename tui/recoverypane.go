@@ -399,7 +399,7 @@ func (p *recoveryPane) report(rep recoveryReport) {
 	if pr.Step >= 0 && pr.Step < len(r.steps) {
 		s := &r.steps[pr.Step]
 		s.status = pr.Status
-		if pr.Message != "" {
+		if pr.Message != "" && pr.Message != s.what && pr.State != recovery.StateWaitingForTechnician {
 			s.message = pr.Message
 		}
 		if pr.Transfer != nil {
@@ -484,7 +484,7 @@ func (p *recoveryPane) Status() []StatusItem {
 	case r == nil:
 		return nil
 	case r.question != nil:
-		return []StatusItem{{Text: "Recovery tab is waiting for you", Warn: true}}
+		return []StatusItem{{Text: "answer in Recovery", Warn: true}}
 	case !r.done:
 		done := 0
 		for _, s := range r.steps {
@@ -505,15 +505,26 @@ func (p *recoveryPane) View() string {
 	var lines []string
 	lines = append(lines, st.OverlayTitle.Render(truncate(p.header(), w)))
 	lines = append(lines, "")
+	foot := p.footer(w)
+	doctor := p.doctorLines(w)
 	if p.run != nil {
-		lines = append(lines, p.runLines(w)...)
+		lines = append(lines, p.runLines(w, h-len(foot)-len(doctor)-len(lines))...)
 	} else {
 		lines = append(lines, p.listLines(w)...)
 	}
-	lines = append(lines, p.doctorLines(w)...)
+	lines = append(lines, doctor...)
 
-	foot := p.footer(w)
 	return fitBlock(strings.Join(lines, "\n"), w, max(h-len(foot), 0)) + "\n" + strings.Join(foot, "\n")
+}
+
+// runError is how a finished run's error reads under the checklist; the
+// doctor's box says the rest.
+func runError(err error) string {
+	var se *recovery.StepError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("step %q: %v", se.Step, se.Err)
+	}
+	return err.Error()
 }
 
 func (p *recoveryPane) header() string {
@@ -583,78 +594,104 @@ func (p *recoveryPane) listLines(w int) []string {
 	return lines
 }
 
-func (p *recoveryPane) runLines(w int) []string {
+// runLines is the checklist and the run's outcome in at most room lines:
+// when the screen is short, the steps already done fold into one line.
+func (p *recoveryPane) runLines(w, room int) []string {
 	st := p.common.Styles
 	r := p.run
-	var lines []string
 	done := 0
 	for _, s := range r.steps {
 		if s.status == recovery.StepDone {
 			done++
 		}
 	}
-	lines = append(lines, truncate(fmt.Sprintf("%s — %s (%d of %d steps done)", r.title, r.state, done, len(r.steps)), w))
+	head := truncate(fmt.Sprintf("%s — %s (%d of %d steps done)", r.title, r.state, done, len(r.steps)), w)
+
+	var tail []string
+	switch {
+	case r.done && r.err == nil:
+		tail = append(tail, "", st.Selected.Render(truncate("✓ Done: the device is verified recovered.", w)))
+	case r.done && r.state == recovery.StateAborted:
+		tail = append(tail, "", st.Banner.Render(truncate("Aborted.", w)))
+	case r.done:
+		tail = append(tail, "")
+		for _, l := range wrap("✗ "+runError(r.err), w) {
+			tail = append(tail, st.Error.Render(l))
+		}
+	case len(r.log) > 0:
+		tail = append(tail, "", st.Dim.Render(truncate("  "+r.log[len(r.log)-1], w)))
+	}
+
 	nameW := 0
 	for _, s := range r.steps {
 		nameW = max(nameW, len([]rune(s.name)))
 	}
 	nameW = min(nameW, 18)
+	var steps []string
 	for i, s := range r.steps {
-		mark := "·"
-		switch s.status {
-		case recovery.StepRunning:
-			mark = "▸"
-		case recovery.StepDone:
-			mark = "✓"
-		case recovery.StepFailed:
-			mark = "✗"
-		}
-		text := fmt.Sprintf(" %s %s  %s", mark, padRight(truncate(s.name, nameW), nameW), s.what)
-		if s.message != "" && s.status != recovery.StepPending {
-			text += " — " + s.message
-		}
-		line := truncate(text, w)
-		switch s.status {
-		case recovery.StepRunning:
-			line = st.Selected.Render(line)
-		case recovery.StepFailed:
-			line = st.Error.Render(line)
-		case recovery.StepPending:
-			line = st.Dim.Render(line)
-		}
-		lines = append(lines, line)
-		if i == r.xferStep && r.transfer != nil {
-			t := r.transfer
-			info := " " + percent(t.Bytes, t.Total) + " " + humanBytes(t.Bytes)
-			if t.Total > 0 {
-				info += "/" + humanBytes(t.Total)
-			}
-			if rt := humanRate(t.Rate); rt != "" {
-				info += " " + rt
-			}
-			if e := humanETA(t.ETA); e != "" && t.Bytes < t.Total {
-				info += " " + e
-			}
-			indent := strings.Repeat(" ", nameW+5)
-			bw := max(min(40, w-len(indent)-len([]rune(info))), 5)
-			lines = append(lines, truncate(indent+progressBar(bw, t.Bytes, t.Total)+info, w))
+		steps = append(steps, p.stepLine(s, nameW, w))
+		if i == r.xferStep && r.transfer != nil && (s.status == recovery.StepRunning || !r.done) {
+			steps = append(steps, p.transferLine(nameW, w))
 		}
 	}
-	switch {
-	case r.done && r.err == nil:
-		lines = append(lines, "", st.Selected.Render(truncate("✓ Done: the device is verified recovered.", w)))
-	case r.done && r.state == recovery.StateAborted:
-		lines = append(lines, "", st.Banner.Render(truncate("Aborted.", w)))
-	case r.done:
-		lines = append(lines, "")
-		for _, l := range wrap("✗ "+r.err.Error(), w) {
-			lines = append(lines, st.Error.Render(l))
+	// Fold the leading done steps when everything does not fit.
+	if over := 1 + len(steps) + len(tail) - room; over > 0 {
+		fold := 0
+		for fold < len(r.steps) && r.steps[fold].status == recovery.StepDone {
+			fold++
+		}
+		fold = min(fold, over+1)
+		if fold > 1 {
+			line := fmt.Sprintf(" ✓ %s … %s (%d steps done)", r.steps[0].name, r.steps[fold-1].name, fold)
+			steps = append([]string{truncate(line, w)}, steps[fold:]...)
 		}
 	}
-	if n := len(r.log); n > 0 && !r.done {
-		lines = append(lines, "", st.Dim.Render(truncate("  "+r.log[n-1], w)))
+	return append(append([]string{head}, steps...), tail...)
+}
+
+func (p *recoveryPane) stepLine(s stepRow, nameW, w int) string {
+	st := p.common.Styles
+	mark := "·"
+	switch s.status {
+	case recovery.StepRunning:
+		mark = "▸"
+	case recovery.StepDone:
+		mark = "✓"
+	case recovery.StepFailed:
+		mark = "✗"
 	}
-	return lines
+	text := fmt.Sprintf(" %s %s  %s", mark, padRight(truncate(s.name, nameW), nameW), s.what)
+	if s.message != "" && s.status != recovery.StepPending {
+		text += " — " + s.message
+	}
+	line := truncate(text, w)
+	switch s.status {
+	case recovery.StepRunning:
+		line = st.Selected.Render(line)
+	case recovery.StepFailed:
+		line = st.Error.Render(line)
+	case recovery.StepPending:
+		line = st.Dim.Render(line)
+	}
+	return line
+}
+
+// transferLine is the running transfer's progress bar under its step.
+func (p *recoveryPane) transferLine(nameW, w int) string {
+	t := p.run.transfer
+	info := " " + percent(t.Bytes, t.Total) + " " + humanBytes(t.Bytes)
+	if t.Total > 0 {
+		info += "/" + humanBytes(t.Total)
+	}
+	if rt := humanRate(t.Rate); rt != "" {
+		info += " " + rt
+	}
+	if e := humanETA(t.ETA); e != "" && t.Bytes < t.Total {
+		info += " " + e
+	}
+	indent := strings.Repeat(" ", nameW+5)
+	bw := max(min(40, w-len(indent)-len([]rune(info))), 5)
+	return truncate(indent+progressBar(bw, t.Bytes, t.Total)+info, w)
 }
 
 func (p *recoveryPane) doctorLines(w int) []string {
@@ -675,8 +712,11 @@ func (p *recoveryPane) doctorLines(w int) []string {
 	if s.Source != "" {
 		lines = append(lines, st.Dim.Render(truncate("  source: "+s.Source, w)))
 	}
-	if n := len(p.diagnoses); n > 1 {
-		lines = append(lines, st.Dim.Render(truncate(fmt.Sprintf("  (%d earlier findings)", n-1), w)))
+	switch n := len(p.diagnoses); {
+	case n == 2:
+		lines = append(lines, st.Dim.Render(truncate("  (and one earlier finding: "+p.diagnoses[0].Symptom.Title+")", w)))
+	case n > 2:
+		lines = append(lines, st.Dim.Render(truncate(fmt.Sprintf("  (and %d earlier findings)", n-1), w)))
 	}
 	return lines
 }

@@ -1,0 +1,358 @@
+package tui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"fieldcon/images"
+	"fieldcon/recovery"
+	"fieldcon/recovery/recoverytest"
+	"fieldcon/serialcon"
+	"fieldcon/xmodem"
+)
+
+// checkBin passes .bin files and refuses anything else, as the images
+// package does for booting from the switch loader.
+func checkBin(ctx context.Context, path, use string, dev recovery.DeviceFacts) (recovery.ImageVerdict, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return recovery.ImageVerdict{}, err
+	}
+	if !strings.HasSuffix(path, ".bin") {
+		return recovery.ImageVerdict{Level: recovery.VerdictFail, Size: fi.Size(), Reason: "a .tar bundle is not bootable.", Fix: "Use the .bin inside it."}, nil
+	}
+	return recovery.ImageVerdict{Size: fi.Size()}, nil
+}
+
+// testPlaybooks is a fixed list, so the goldens do not change when
+// playbooks are added to the build: the Catalyst playbook and one that
+// starts elsewhere.
+func testPlaybooks() []recovery.Entry {
+	cat, ok := recovery.Lookup("catalyst-xmodem")
+	if !ok {
+		panic("no catalyst-xmodem playbook")
+	}
+	return []recovery.Entry{
+		{Name: "ap-manual-tftp", Title: "Aironet: tar -xtract over TFTP at ap:", Summary: "address the ap: loader, tar -xtract the bundle from the laptop, boot it", StartsAt: []string{"ap-loader"},
+			Build: func(recovery.Params, recovery.Tools) (*recovery.Playbook, recovery.Vars, error) {
+				return nil, nil, errors.New("not in this test")
+			}},
+		cat,
+	}
+}
+
+// loaderDevice is a Catalyst booting into a broken IOS: it does not answer
+// at first (the playbook asks for the MODE button); once it prints
+// switch: it receives XMODEM into flash and boots. gate, when set, holds
+// the XMODEM receiver after 4 KiB until it is closed.
+type loaderDevice struct {
+	*recoverytest.Console
+	mu    sync.Mutex
+	flash map[string][]byte
+	gate  chan struct{}
+	fail  bool // answer the transfer with xmodem:: I/O error
+	// badBoot makes the copied image fail to decompress when booted.
+	badBoot bool
+}
+
+func newLoaderDevice() *loaderDevice {
+	d := &loaderDevice{Console: recoverytest.New(), flash: map[string][]byte{}}
+	c := d.Console
+	c.On(`^flash_init$`, "Initializing Flash...\r\n...done Initializing Flash.\r\nswitch: ")
+	c.On(`^load_helper$`, "switch: ")
+	c.On(`^set BOOT flash:`, "switch: ")
+	c.Add(recoverytest.Rule{Sent: regexp.MustCompile(`^boot$`), Then: "ios", ReplyFunc: func() string {
+		if d.badBoot {
+			return "Loading \"flash:c3560.bin\"...@@@@@@@@\r\nError_Bad_Mzip\r\nswitch: "
+		}
+		return "Loading \"flash:c3560.bin\"...@@@@@@@@\r\nPress RETURN to get started!\r\n"
+	}})
+	c.Add(recoverytest.Rule{Sent: regexp.MustCompile(`^$`), Reply: "\r\nSwitch>", When: "ios"})
+	c.On(`^copy xmodem: flash:(\S+)$`, "Begin the Xmodem or Xmodem-1K transfer now...\r\n")
+	c.AddFunc(regexp.MustCompile(`^dir flash:$`), func() string {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		var b strings.Builder
+		b.WriteString("Directory of flash:/\r\n\r\n")
+		used := 0
+		for name, data := range d.flash {
+			fmt.Fprintf(&b, "    2  -rwx  %d  <date>  %s\r\n", len(data), name)
+			used += len(data)
+		}
+		fmt.Fprintf(&b, "\r\n%d bytes available (%d bytes used)\r\nswitch: ", 32514048-used, used)
+		return b.String()
+	})
+	c.Receive = func(dev net.Conn) string {
+		if d.fail {
+			return "xmodem:: I/O error\r\nswitch: "
+		}
+		var in io.Reader = dev
+		if d.gate != nil {
+			in = &gatedReader{r: dev, after: 4200, gate: d.gate}
+		}
+		var got bytes.Buffer
+		if _, err := xmodem.Receive(context.Background(), readWriteConn{Reader: in, Conn: dev}, &got, xmodem.Options{Mode: xmodem.ModeCRC}); err != nil {
+			return "xmodem:: I/O error\r\nswitch: "
+		}
+		d.mu.Lock()
+		d.flash["c3560.bin"] = bytes.TrimRight(got.Bytes(), "\x1a")
+		d.mu.Unlock()
+		fmt.Fprintf(dev, "\r\nFile \"xmodem:\" successfully copied to \"flash:c3560.bin\"\r\n")
+		return "switch: "
+	}
+	return d
+}
+
+func (d *loaderDevice) flashSize(name string) int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.flash[name])
+}
+
+// gatedReader passes after bytes through, then waits for gate.
+type gatedReader struct {
+	r     io.Reader
+	after int
+	n     int
+	gate  chan struct{}
+}
+
+func (g *gatedReader) Read(p []byte) (int, error) {
+	if g.n >= g.after {
+		<-g.gate
+	} else if len(p) > g.after-g.n {
+		p = p[:g.after-g.n]
+	}
+	n, err := g.r.Read(p)
+	g.n += n
+	return n, err
+}
+
+// readWriteConn reads from Reader and writes and sets deadlines on Conn.
+type readWriteConn struct {
+	io.Reader
+	net.Conn
+}
+
+func (c readWriteConn) Read(p []byte) (int, error) { return c.Reader.Read(p) }
+
+// recoveryOptions runs playbooks on dev with the recovery image img chosen
+// in a fake catalog.
+func recoveryOptions(t *testing.T, dev *loaderDevice) Options {
+	// A relative folder keeps the paths on screen the same in every run.
+	cat := &fakeCatalog{dir: "testdata/recovery", files: map[string][]byte{"c3560.bin": nil}}
+	cat.Select("c3560.bin", images.UseLoaderBoot)
+	return Options{
+		Images:     cat,
+		ImagesPoll: -1,
+		Recovery: &RecoveryDeps{
+			Adapt:     func(Console) (recovery.Console, func(), error) { return dev, func() {}, nil },
+			Tools:     recovery.Tools{CheckImage: checkBin},
+			Playbooks: testPlaybooks,
+		},
+	}
+}
+
+// advance lets the bubble's fake clock run for d: every goroutine of the
+// test program is blocked on a timer or a channel meanwhile.
+func (h *harness) advance(d time.Duration) {
+	time.Sleep(d)
+	h.settle()
+}
+
+// startCatalyst opens the Recovery tab at the switch: prompt and starts
+// the Catalyst playbook, up to its question about the MODE button.
+func startCatalyst(h *harness) {
+	h.press("ctrl+t", "2")
+	h.event(serialcon.Event{Kind: serialcon.EventPrompt, Prompt: serialcon.PromptSwitchLoader})
+	h.press("enter")
+	h.advance(4 * time.Second) // the loader prompt does not answer
+}
+
+func TestRecoveryPaneGolden(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(d *loaderDevice)
+		do    func(h *harness, d *loaderDevice)
+	}{
+		{"no_prompt", nil, func(h *harness, d *loaderDevice) { h.press("ctrl+t", "2") }},
+		{"suggested", nil, func(h *harness, d *loaderDevice) {
+			h.press("ctrl+t", "2")
+			h.event(serialcon.Event{Kind: serialcon.EventPrompt, Prompt: serialcon.PromptSwitchLoader})
+			h.press("f")
+		}},
+		{"asks_for_mode_button", nil, func(h *harness, d *loaderDevice) { startCatalyst(h) }},
+		{"transfer", func(d *loaderDevice) { d.gate = make(chan struct{}) }, func(h *harness, d *loaderDevice) {
+			startCatalyst(h)
+			d.Emit("switch: ")
+			h.press("enter")
+		}},
+		{"done", nil, func(h *harness, d *loaderDevice) {
+			startCatalyst(h)
+			d.Emit("switch: ")
+			h.press("enter")
+			h.advance(time.Minute)
+		}},
+		{"transfer_failed", func(d *loaderDevice) { d.fail = true }, func(h *harness, d *loaderDevice) {
+			startCatalyst(h)
+			d.Emit("switch: ")
+			h.press("enter")
+			h.advance(time.Minute)
+		}},
+		{"failed_with_diagnosis", func(d *loaderDevice) { d.badBoot = true }, func(h *harness, d *loaderDevice) {
+			startCatalyst(h)
+			d.Emit("switch: ")
+			h.press("enter")
+			h.advance(time.Minute)
+		}},
+		{"doctor_on_console", nil, func(h *harness, d *loaderDevice) {
+			h.data("switch#archive download-sw /overwrite tftp://10.0.0.2/c3560-ipbasek9-mz.122-55.SE.bin\r\n" +
+				"examining image...\r\n%Tar checksum error in tftp://10.0.0.2/c3560-ipbasek9-mz.122-55.SE.bin\r\n" +
+				"%Error opening tftp://10.0.0.2/c3560-ipbasek9-mz.122-55.SE.bin (Image is not a valid IOS image archive.)\r\nswitch#")
+			h.press("ctrl+t", "2")
+		}},
+	}
+	for _, tt := range tests {
+		for _, sz := range sizes {
+			t.Run(fmt.Sprintf("%s_%dx%d", tt.name, sz.w, sz.h), func(t *testing.T) {
+				run(t, func(t *testing.T) {
+					d := newLoaderDevice()
+					if tt.setup != nil {
+						tt.setup(d)
+					}
+					h := newHarness(t, sz.w, sz.h, recoveryOptions(t, d))
+					tt.do(h, d)
+					view := ansi.Strip(h.app.Render())
+					checkScreen(t, view, sz.w, sz.h)
+					golden.RequireEqual(t, view)
+					if d.gate != nil {
+						close(d.gate)
+					}
+					h.press("a")
+				})
+			})
+		}
+	}
+}
+
+// TestRecoveryPaneRun runs the Catalyst playbook from the pane: the
+// question about the MODE button is answered with a key, the device gets
+// exactly the loader commands, and the image lands in its flash.
+func TestRecoveryPaneRun(t *testing.T) {
+	run(t, func(t *testing.T) {
+		d := newLoaderDevice()
+		h := newHarness(t, 120, 40, recoveryOptions(t, d))
+		startCatalyst(h)
+		s := h.screen()
+		if !strings.Contains(s, "hold the MODE button") || !strings.Contains(s, "answer in Recovery") {
+			t.Fatalf("no question about the MODE button:\n%s", s)
+		}
+		d.Emit("switch: ")
+		h.press("right", "left", "enter") // choose Cancel, back to Done, answer
+		h.advance(time.Minute)            // the XMODEM end-of-file handshake waits on timers
+		s = h.screen()
+		if !strings.Contains(s, "✓ Done: the device is verified recovered.") {
+			t.Fatalf("run did not end in success:\n%s", s)
+		}
+		want := []string{"", "flash_init", "load_helper", "dir flash:", "copy xmodem: flash:c3560.bin", "dir flash:", "set BOOT flash:c3560.bin", "boot", ""}
+		if got := d.Sent(); strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("lines sent = %q, want %q", got, want)
+		}
+		if n := d.flashSize("c3560.bin"); n != 20000 {
+			t.Errorf("flash holds %d bytes of the image, want 20000", n)
+		}
+		h.press("enter")
+		if s := h.screen(); !strings.Contains(s, "Playbooks for the switch-loader prompt") {
+			t.Errorf("enter after the run did not go back to the list:\n%s", s)
+		}
+	})
+}
+
+func TestRecoveryPaneDecline(t *testing.T) {
+	run(t, func(t *testing.T) {
+		d := newLoaderDevice()
+		h := newHarness(t, 80, 24, recoveryOptions(t, d))
+		startCatalyst(h)
+		h.press("esc")
+		if s := h.screen(); !strings.Contains(s, "declined") {
+			t.Errorf("answering Cancel should end the run as declined:\n%s", s)
+		}
+		if got := d.Sent(); len(got) != 1 {
+			t.Errorf("lines sent = %q, want only the first Enter", got)
+		}
+	})
+}
+
+func TestRecoveryPaneAbort(t *testing.T) {
+	run(t, func(t *testing.T) {
+		d := newLoaderDevice()
+		h := newHarness(t, 80, 24, recoveryOptions(t, d))
+		startCatalyst(h)
+		h.press("a")
+		s := h.screen()
+		if !strings.Contains(s, "Aborted.") || !strings.Contains(s, "aborted") {
+			t.Errorf("a should abort the run:\n%s", s)
+		}
+	})
+}
+
+func TestRecoveryPaneNeedsImage(t *testing.T) {
+	run(t, func(t *testing.T) {
+		d := newLoaderDevice()
+		o := recoveryOptions(t, d)
+		o.Images.ClearSelection()
+		h := newHarness(t, 80, 24, o)
+		h.press("ctrl+t", "2", "down", "enter")
+		if s := h.screen(); !strings.Contains(s, "catalyst-xmodem needs an image: choose one in the Images tab") {
+			t.Errorf("no hint to choose an image:\n%s", s)
+		}
+		if got := d.Sent(); len(got) != 0 {
+			t.Errorf("typed %q without an image, want nothing", got)
+		}
+	})
+}
+
+// TestProgramRecovery runs the Recovery pane in a real program: the
+// checklist progresses, the MODE-button question is answered with a key,
+// and the run ends with the device at Switch>.
+func TestProgramRecovery(t *testing.T) {
+	d := newLoaderDevice()
+	o := recoveryOptions(t, d)
+	con := newFakeConsole()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	o.Ctx, o.Console, o.Port = ctx, con, "/dev/ttyUSB0"
+	app := New(o)
+	tm := startProgram(t, app, 120, 40)
+	con.emit(serialcon.Event{Kind: serialcon.EventPrompt, Prompt: serialcon.PromptSwitchLoader})
+	tm.Send(keyPress("ctrl+t"))
+	tm.Send(keyPress("2"))
+	waitScreen(t, tm, "Playbooks for the switch-loader prompt")
+	waitScreen(t, tm, "image ★ c3560.bin")
+	tm.Send(keyPress("enter"))
+	waitScreen(t, tm, "✓ check image")
+	waitScreen(t, tm, "hold the MODE button") // after the loader stays silent for 3 s
+	d.Emit("switch: ")
+	tm.Send(keyPress("enter"))
+	waitScreen(t, tm, "✓ flash_init")
+	waitScreen(t, tm, "✓ Done: the device is verified recovered.")
+	if n := d.flashSize("c3560.bin"); n != 20000 {
+		t.Errorf("flash holds %d bytes of the image, want 20000", n)
+	}
+	tm.Send(keyPress("q"))
+	tm.WaitFinished(t, teatest.WithFinalTimeout(waitGuard))
+}
