@@ -155,6 +155,15 @@ func (p *serversPane) Update(msg tea.Msg) tea.Cmd {
 			cmds = append(cmds, p.leasesCmd())
 		}
 		return tea.Batch(cmds...)
+	case serverSettingMsg:
+		p.busy[msg.server] = false
+		if msg.prompt == "" {
+			return p.start(msg.server, "")
+		}
+		p.dialog = msg.server
+		p.input = lineInput{prompt: msg.prompt}
+		p.input.Insert(msg.suggested)
+		return nil
 	case leasesMsg:
 		p.leases = msg.leases
 		return nil
@@ -279,15 +288,17 @@ func (p *serversPane) toggle(name string) tea.Cmd {
 		ctl, ctx := p.ctl, p.common.Ctx
 		return func() tea.Msg { return serverDoneMsg{server: name, err: ctl.Stop(ctx, name)} }
 	}
-	prompt, suggested := p.ctl.Setting(name)
-	if prompt == "" {
-		return p.start(name, "")
+	// The suggestion may look at the laptop's interfaces: a command's job.
+	p.busy[name] = true
+	ctl := p.ctl
+	return func() tea.Msg {
+		prompt, suggested := ctl.Setting(name)
+		return serverSettingMsg{server: name, prompt: prompt, suggested: suggested}
 	}
-	p.dialog = name
-	p.input = lineInput{prompt: prompt}
-	p.input.Insert(suggested)
-	return nil
 }
+
+// serverSettingMsg is what to ask before starting a server.
+type serverSettingMsg struct{ server, prompt, suggested string }
 
 func (p *serversPane) start(name, setting string) tea.Cmd {
 	p.busy[name] = true

@@ -92,6 +92,17 @@ func TestTUISmokeInTmux(t *testing.T) {
 		t.Errorf("status bar lacks the speed or the connection state:\n%s", screen)
 	}
 
+	// The other tabs open on the same session: the Recovery tab suggests
+	// the Catalyst playbook for the loader prompt, the Images tab shows
+	// the workspace folder, the Servers tab both servers stopped.
+	p.keys("C-t", "2")
+	p.wait("Playbooks for the switch-loader prompt", 30*time.Second)
+	p.keys("C-t", "3")
+	p.wait("Images in "+filepath.Join(ws, "images"), 30*time.Second)
+	p.keys("C-t", "4")
+	p.wait("○ DHCP  stopped", 30*time.Second)
+	p.keys("C-t", "1")
+
 	p.keys("C-t", "b")
 	p.wait("── break ──", 30*time.Second)
 
