@@ -23,6 +23,7 @@ const (
 	lapReload       = `%SYS-5-RELOAD|Requested system reload in progress|reload in progress`
 	lapMore         = ` ?--More-- ?`
 	lapImageFile    = `System image file is "([^"]+)"`
+	lapFlashTotals  = `(\d+) bytes total \((\d+) bytes free\)`
 )
 
 // DefaultRetryWait is how long a lightweight AP must print no %CAPWAP line
@@ -158,7 +159,7 @@ func lapCheckFlash(ctx context.Context, r *Run) error {
 		return err
 	}
 	more := regexp.MustCompile(lapMore)
-	totals := regexp.MustCompile(dirFlashTotals + `[\s\S]*` + lapPrivPrompt)
+	totals := regexp.MustCompile(lapFlashTotals + `[\s\S]*` + lapPrivPrompt)
 	for {
 		i, g, err := r.Expect(ctx, totals, more)
 		if err != nil {
@@ -245,7 +246,7 @@ func (a *lapArchive) do(ctx context.Context, r *Run) error {
 				}
 				return se
 			case i == iPrompt:
-				return fmt.Errorf("archive download-sw ended without reloading the AP: look at the lines above; the old image is still in place")
+				return fmt.Errorf("archive download-sw ended without reloading the AP (%q): look at the lines above; the old image is still in place", cleanLine(g[0]))
 			default:
 				return failureError(r, g[0])
 			}

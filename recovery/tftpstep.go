@@ -266,7 +266,9 @@ func (fs *fileService) start(aliases ...string) func(ctx context.Context, r *Run
 			}
 		}
 		spec := ServeSpec{Iface: r.Vars["iface"], Listen: r.Vars["listen"], File: r.Vars["image"], Aliases: as}
-		srv, err := fs.files.Serve(ctx, spec)
+		// The server outlives this step: it runs until the stop step or
+		// the cleanup, not until the step's own deadline.
+		srv, err := fs.files.Serve(context.WithoutCancel(ctx), spec)
 		if err != nil {
 			return fmt.Errorf("start the TFTP server: %w", err)
 		}

@@ -25,7 +25,7 @@ func TestTFTPServesAliasOnLoopback(t *testing.T) {
 		t.Fatal(err)
 	}
 	var fs live.TFTP
-	srv, err := fs.Serve(ctx, recovery.ServeSpec{Listen: "127.0.0.1:0", File: img, Aliases: []string{"*-k9w7-tar.default"}})
+	srv, err := fs.Serve(ctx, recovery.ServeSpec{Iface: "lo", Listen: "127.0.0.1:0", File: img, Aliases: []string{"*-k9w7-tar.default"}})
 	if err != nil {
 		t.Fatalf("Serve() = %v", err)
 	}

@@ -51,8 +51,11 @@ func (f *FileServer) Serve(ctx context.Context, spec recovery.ServeSpec) (recove
 		listen = "0.0.0.0:69"
 	}
 	f.specs = append(f.specs, spec)
-	f.serving = &fakeServing{spec: spec, addr: listen, events: make(chan recovery.FileEvent, 64)}
-	return f.serving, nil
+	s := &fakeServing{spec: spec, addr: listen, events: make(chan recovery.FileEvent, 64)}
+	f.serving = s
+	// Like a real server, it stops when its context ends.
+	context.AfterFunc(ctx, func() { s.Stop() })
+	return s, nil
 }
 
 // Specs returns every ServeSpec started, in order.
