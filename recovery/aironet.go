@@ -84,8 +84,16 @@ func AironetModeRecovery(p Params, t Tools) (*Playbook, Vars, error) {
 }
 
 func askModeButton(ctx context.Context, r *Run) error {
-	// Whatever the AP printed before power-on is not an answer to it.
+	// Whatever the AP printed before power-on is not an answer to it: let
+	// the output in flight arrive (a Return brings a fresh prompt when the
+	// AP sits at one), then forget it.
 	r.Console.MarkRead()
+	if err := r.Console.SendLine(""); err != nil {
+		return err
+	}
+	if err := settleConsole(ctx, r, time.Second); err != nil {
+		return err
+	}
 	ans, err := r.Ask(ctx, Question{
 		Prompt: "Unplug the AP's power. Hold the MODE button down and plug the power back in; " +
 			"keep holding until the status LED turns red (about 20-30 seconds), then release it. " +
@@ -99,6 +107,27 @@ func askModeButton(ctx context.Context, r *Run) error {
 		return ErrDeclined
 	}
 	return nil
+}
+
+// settleConsole waits until the device has printed nothing for quiet, then
+// forgets what it printed.
+func settleConsole(ctx context.Context, r *Run, quiet time.Duration) error {
+	anything := regexp.MustCompile(`[\s\S]+`)
+	for {
+		wctx, cancel := context.WithTimeout(ctx, quiet)
+		_, _, err := r.Console.Expect(wctx, anything)
+		timedOut := wctx.Err() != nil && ctx.Err() == nil
+		cancel()
+		switch {
+		case err == nil:
+			continue
+		case timedOut:
+			r.Console.MarkRead()
+			return nil
+		default:
+			return err
+		}
+	}
 }
 
 func waitModeButton(ctx context.Context, r *Run) error {
@@ -373,6 +402,10 @@ func (t *tarXtract) do(ctx context.Context, r *Run) error {
 			case i >= len(res)-len(apFailures):
 				r.Message("while the console was away: " + cleanLine(g[0]))
 			}
+		}
+		// The Return may have brought a second prompt: let it pass.
+		if err := settleConsole(ctx, r, time.Second); err != nil {
+			return err
 		}
 	}
 	t.started = true

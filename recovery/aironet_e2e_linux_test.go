@@ -287,13 +287,13 @@ func TestLightweightUpgradeEndToEnd(t *testing.T) {
 	b.Version = "124-25d.JA"
 	img := writeBundle(t, b, 0)
 	port := freeUDPPort(t)
-	ap := startAP(t, ctx, devsim.APOptions{Listen: loopbackListen, TFTPPort: port, CAPWAPBusy: 2 * time.Second,
+	ap := startAP(t, ctx, devsim.APOptions{Listen: loopbackListen, TFTPPort: port, CAPWAPBusy: 8 * time.Second,
 		Flash: map[string][]byte{old: devsim.FakeIOSImage(4096), "env_vars": make([]byte, 316)},
 		Env:   map[string]string{"BOOT": "flash:/" + old}})
 	_, lc := openConsole(t, ctx, ap.HostPath())
 	asker := &recoverytest.Asker{Answers: []string{"Wait and retry", "Wait and retry", "Wait and retry"}}
 	var rec progressRecorder
-	pb, vars, _ := recovery.LightweightUpgrade(recovery.Params{Image: img, Iface: "lo", Listen: fmt.Sprintf("127.0.0.1:%d", port), RetryWait: 3 * time.Second},
+	pb, vars, _ := recovery.LightweightUpgrade(recovery.Params{Image: img, Iface: "lo", Listen: fmt.Sprintf("127.0.0.1:%d", port), RetryWait: 2 * time.Second},
 		recovery.Tools{CheckImage: live.CheckImage, Files: &live.TFTP{}})
 	start := time.Now()
 	if err := (&recovery.Runner{Console: lc, Asker: asker, Yes: true, Progress: rec.add}).Run(ctx, pb, vars); err != nil {
@@ -301,7 +301,7 @@ func TestLightweightUpgradeEndToEnd(t *testing.T) {
 	}
 	t.Logf("lap-upgrade on the simulator at 9600 (with %d FailureCode:7 waits): %s", len(asker.Questions), time.Since(start).Round(time.Millisecond))
 	if len(asker.Questions) == 0 {
-		t.Errorf("no FailureCode:7 question although the AP was busy for 2 s after boot")
+		t.Errorf("no FailureCode:7 question although the AP was busy for 8 s after boot")
 	}
 	d := ap.Device
 	if want := "flash:/" + b.ImagePath(); d.State("image") != want || d.Mode() != "user" {
