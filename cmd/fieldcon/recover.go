@@ -17,7 +17,7 @@ import (
 
 func recoverCommand() *command {
 	var b strings.Builder
-	b.WriteString(`fieldcon recover PLAYBOOK --port P [--baud N] [--image FILE] [--name NAME] [--fast] [--yes]
+	b.WriteString(`fieldcon recover PLAYBOOK --port P [--baud N] [--image FILE] [--name NAME] [--fast] [--iface IF] [--laptop-ip A] [--listen-tftp H:P] [--yes]
 fieldcon recover --list
 
 Runs a recovery playbook headless: fieldcon types the commands, transfers the
@@ -31,6 +31,10 @@ Flags:
   --image FILE   the image to install
   --name NAME    file name in flash (default: the image's name)
   --fast         raise the console speed for XMODEM and restore it after
+  --iface IF     laptop interface on the device's Ethernet cable (AP playbooks)
+  --laptop-ip A  laptop address the device fetches from (default: the interface's)
+  --listen-tftp H:P  TFTP listen address (default 0.0.0.0:69)
+  --password P   enable password (lap-upgrade; default the factory Cisco)
   --yes          confirm destructive steps without asking
   --list         list the playbooks
 
@@ -56,6 +60,10 @@ func runRecover(ctx context.Context, e *Env, args []string) error {
 	fast := fs.Bool("fast", false, "")
 	yes := fs.Bool("yes", false, "")
 	list := fs.Bool("list", false, "")
+	iface := fs.String("iface", "", "")
+	laptop := fs.String("laptop-ip", "", "")
+	listen := fs.String("listen-tftp", "", "")
+	password := fs.String("password", "", "")
 	if err := parseFlags(e, "recover", fs, args); err != nil {
 		return err
 	}
@@ -75,8 +83,9 @@ func runRecover(ctx context.Context, e *Env, args []string) error {
 	if *port == "" {
 		return usageErr("recover", "--port is required")
 	}
-	pb, vars, err := entry.Build(recovery.Params{Image: *image, FlashName: *name, Fast: *fast},
-		recovery.Tools{CheckImage: live.CheckImage})
+	pb, vars, err := entry.Build(recovery.Params{Image: *image, FlashName: *name, Fast: *fast,
+		Iface: *iface, Laptop: *laptop, Listen: *listen, Password: *password},
+		recovery.Tools{CheckImage: live.CheckImage, Files: &live.TFTP{}})
 	if err != nil {
 		return usageErr("recover", "%s", err)
 	}
