@@ -239,10 +239,13 @@ func TestRecoveryPaneGolden(t *testing.T) {
 					view := ansi.Strip(h.app.Render())
 					checkScreen(t, view, sz.w, sz.h)
 					golden.RequireEqual(t, view)
+					// Let a held transfer go, abort whatever still runs,
+					// and give the cleanup its time.
 					if d.gate != nil {
 						close(d.gate)
 					}
 					h.press("a")
+					h.advance(time.Minute)
 				})
 			})
 		}
