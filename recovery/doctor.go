@@ -167,6 +167,46 @@ var symptoms = []Symptom{
 		Fix:    "Let it finish, or isolate the AP from the controller before a manual upgrade.",
 		Source: srcSeedAP + "; field-notes §2(d)",
 	},
+	{
+		ID:     "rommon-variable-case",
+		Match:  regexp.MustCompile(`Missing or illegal ip address for variable \w+`),
+		Title:  "tftpdnld is missing a variable",
+		Cause:  "ROMMON variable names are upper-case and case-sensitive: ip_address=... is stored but tftpdnld only reads IP_ADDRESS, so it finds the variable missing; the same happens with a value that is not an IPv4 address.",
+		Fix:    "Type IP_ADDRESS, IP_SUBNET_MASK, DEFAULT_GATEWAY, TFTP_SERVER and TFTP_FILE exactly so (fieldcon checks them, then reads them back with set).",
+		Source: "field-notes §2(c) (Cisco tftpdnld document 12714 and usage text; Cisco community document 12441: variables upper-case, file name case-sensitive)",
+	},
+	{
+		ID:     "rommon-tftp-block-limit",
+		Match:  regexp.MustCompile(`TIMEOUT waiting for Ack block #?65536`),
+		Title:  "Image too big for the ROMMON's TFTP",
+		Cause:  "An old ROMMON takes TFTP in 512-byte blocks and cannot count past block 65535, so a download stops at 33553920 bytes (32 MB).",
+		Fix:    "Use XMODEM (rommon-xmodem), copy the image from a running IOS, or a ROMMON whose tftpdnld takes TFTP_BLKSIZE (fieldcon sets it where the usage lists it).",
+		Source: "field-notes §2(c) (Cisco community thread 1866153: 2650XM stopped at 33553920 bytes, Tftpd32 'TIMEOUT waiting for Ack block #65536')",
+	},
+	{
+		ID:     "tftp-file-not-found",
+		Match:  regexp.MustCompile(`(?i)\bTFTP\b.*\b(?:error code 1\b|file not found)`),
+		Title:  "File not found on the TFTP server",
+		Cause:  "The device reached the TFTP server but the server has no file of the name the device asked for: TFTP error code 1. File names are case-sensitive and must sit in the server's root folder.",
+		Fix:    "Serve the image under exactly the name the device asks for (fieldcon serves the chosen image under its own name and checks TFTP_FILE against it).",
+		Source: "RFC 1350 (TFTP error code 1, File not found); field-notes §2(c) (Cisco community document 12441 checklist: file in the server's root folder, name case-sensitive)",
+	},
+	{
+		ID:     "console-speed-changed",
+		Match:  regexp.MustCompile(`console baud:\s*(?:1200|2400|4800|19200|38400|57600|115200)\b`),
+		Title:  "Console speed is not 9600",
+		Cause:  "The configuration register (a mistyped 0x2124 instead of 0x2142 gives 19200) or a transfer at a raised speed left the console at another rate; at 9600 the router looks dead or prints garbage.",
+		Fix:    "fieldcon re-detects the speed; set the register back with confreg 0x2142 (password recovery) or 0x2102 and reset to return to 9600.",
+		Source: "field-notes §2(c) (Cisco community threads 500129 and 3817090 on confreg 0x2124; Cisco doc 15085 on xmodem -s)",
+	},
+	{
+		ID:     "stack-auto-copy-failed",
+		Match:  regexp.MustCompile(`Software (?:could not be|was not) copied`),
+		Title:  "Stack auto-upgrade did not copy the software",
+		Cause:  "The stack's automatic upgrade of a new member with other software failed (the donor could not determine the running image), so the member stays in Version Mismatch.",
+		Fix:    "Copy the master's image by hand: archive copy-sw /overwrite /destination-system N M, then reload slot N (fieldcon's stack-version-mismatch playbook).",
+		Source: "seed 000 (%IMAGEMGR-6-AUTO_COPY_SW console output, Cisco 3750 stack troubleshooting note)",
+	},
 }
 
 // Symptoms returns the doctor's table.

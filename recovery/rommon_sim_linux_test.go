@@ -1,0 +1,262 @@
+//go:build linux
+
+package recovery_test
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fieldcon/internal/devsim"
+	"fieldcon/recovery"
+	"fieldcon/recovery/live"
+	"fieldcon/serialcon"
+	"fieldcon/servers"
+	"fieldcon/servers/tftp"
+)
+
+// These tests run playbooks end to end against internal/devsim devices over
+// a real pseudo-terminal link, through the real console engine
+// (serialcon) and its recovery adapter (recovery/live), with real XMODEM
+// and a real TFTP server (servers/tftp) on loopback.
+
+// simConsole is the live console with serialcon's auto-baud, recording
+// every line a playbook types.
+type simConsole struct {
+	*live.Console
+	con *serialcon.Console
+
+	mu   sync.Mutex
+	sent []string
+}
+
+func (c *simConsole) SendLine(line string) error {
+	c.mu.Lock()
+	c.sent = append(c.sent, line)
+	c.mu.Unlock()
+	return c.Console.SendLine(line)
+}
+
+func (c *simConsole) DetectBaud(ctx context.Context, rates ...int) (int, error) {
+	return c.con.DetectBaud(ctx, rates...)
+}
+
+func (c *simConsole) Sent() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.sent...)
+}
+
+var _ recovery.BaudDetector = (*simConsole)(nil)
+var _ recovery.StreamConsole = (*simConsole)(nil)
+
+type simRig struct {
+	sim     *devsim.Sim
+	con     *simConsole
+	files   *simFiles
+	started time.Time
+}
+
+// startRig powers a simulated device on and opens the console at hostBaud;
+// it waits for wait (the device's first prompt) so the device has finished
+// its power-on before the test touches its state.
+func startRig(t *testing.T, ctx context.Context, o devsim.Options, hostBaud int, wait string) *simRig {
+	t.Helper()
+	sim, err := devsim.Start(ctx, o)
+	if err != nil {
+		t.Fatalf("devsim.Start(%+v) = %v", o, err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	con, err := serialcon.OpenConsole(ctx, serialcon.Config{Path: sim.HostPath(), Settings: serialcon.DefaultSettings(hostBaud)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { con.Close() })
+	lc := live.New(con)
+	t.Cleanup(lc.Close)
+	if wait != "" {
+		if _, err := con.Expect(ctx, serialcon.Regexp(regexp.MustCompile(wait))); err != nil {
+			t.Fatalf("waiting for %q: %v\n%s", wait, err, con.Transcript())
+		}
+	}
+	return &simRig{sim: sim, con: &simConsole{Console: lc, con: con}, files: &simFiles{dev: sim.Device}, started: time.Now()}
+}
+
+func (g *simRig) transcript() string { return string(g.con.con.Transcript()) }
+
+// runRig runs pb and reports the simulator run time.
+func (g *simRig) run(t *testing.T, ctx context.Context, pb *recovery.Playbook, vars recovery.Vars, asker recovery.Asker) ([]recovery.Progress, error) {
+	t.Helper()
+	var mu sync.Mutex
+	var progress []recovery.Progress
+	rn := &recovery.Runner{Console: g.con, Asker: asker, Yes: asker == nil, Progress: func(p recovery.Progress) {
+		mu.Lock()
+		progress = append(progress, p)
+		mu.Unlock()
+	}}
+	start := time.Now()
+	err := rn.Run(ctx, pb, vars)
+	t.Logf("%s on the simulator: %s (%s)", pb.Name, time.Since(start).Round(10*time.Millisecond), errString(err))
+	mu.Lock()
+	defer mu.Unlock()
+	return progress, err
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return err.Error()
+}
+
+func simContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute) // hang guard only
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// simFiles is a recovery.FileServer on loopback with servers/tftp; it
+// points the simulated device's TFTP client at the port it got.
+type simFiles struct {
+	dev *devsim.Device
+	// missing serves from an empty folder: the file is not on the server.
+	missing bool
+
+	mu    sync.Mutex
+	asked []string
+}
+
+func (f *simFiles) Interfaces(context.Context) ([]recovery.NetInterface, error) {
+	return []recovery.NetInterface{{Name: "lo", Up: true, Addrs: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/8")}}}, nil
+}
+
+func (f *simFiles) Asked() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.asked...)
+}
+
+func (f *simFiles) Serve(ctx context.Context, spec recovery.ServeSpec) (recovery.Serving, error) {
+	hook, events, _ := servers.Channel(1024)
+	var aliases []tftp.Alias
+	for _, a := range spec.Aliases {
+		aliases = append(aliases, tftp.Alias{Pattern: a, File: filepath.Base(spec.File)})
+	}
+	root := filepath.Dir(spec.File)
+	if f.missing {
+		var err error
+		if root, err = os.MkdirTemp("", "simfiles-empty-"); err != nil {
+			return nil, err
+		}
+	}
+	srv, err := tftp.New(tftp.Config{Root: root, Aliases: aliases}, tftp.WithHook(hook))
+	if err != nil {
+		return nil, err
+	}
+	// The server outlives the step that starts it, as a playbook's does.
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	conn, err := tftp.Listen(sctx, "127.0.0.1:0", "")
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	f.dev.SetTFTPPort(conn.LocalAddr().(*net.UDPAddr).Port)
+	s := &simServing{addr: conn.LocalAddr().String(), cancel: cancel, done: make(chan error, 1), events: make(chan recovery.FileEvent, 1024)}
+	go func() { s.done <- srv.Serve(sctx, conn) }()
+	go func() {
+		defer close(s.events)
+		for {
+			select {
+			case ev := <-events:
+				fe := recovery.FileEvent{Peer: ev.Peer, Asked: ev.Subject, Bytes: ev.Bytes, Total: ev.Total, Rate: ev.Rate, Detail: ev.Detail}
+				switch ev.Kind {
+				case servers.TransferStart:
+					fe.Kind = recovery.FileRequested
+					f.mu.Lock()
+					f.asked = append(f.asked, ev.Subject)
+					f.mu.Unlock()
+				case servers.TransferProgress:
+					fe.Kind = recovery.FileProgress
+				case servers.TransferDone:
+					fe.Kind = recovery.FileDone
+				case servers.TransferFailed:
+					fe.Kind = recovery.FileFailed
+				case servers.Refused:
+					fe.Kind = recovery.FileRefused
+					f.mu.Lock()
+					f.asked = append(f.asked, ev.Subject)
+					f.mu.Unlock()
+				default:
+					continue
+				}
+				select {
+				case s.events <- fe:
+				default:
+				}
+			case <-sctx.Done():
+				return
+			}
+		}
+	}()
+	return s, nil
+}
+
+type simServing struct {
+	addr   string
+	cancel context.CancelFunc
+	done   chan error
+	events chan recovery.FileEvent
+	once   sync.Once
+}
+
+func (s *simServing) Events() <-chan recovery.FileEvent { return s.events }
+func (s *simServing) Addr() string                      { return s.addr }
+func (s *simServing) Stop() error {
+	var err error
+	s.once.Do(func() {
+		s.cancel()
+		err = <-s.done
+	})
+	return err
+}
+
+// routerImage writes a runnable (to the simulator) router image.
+func routerImage(t *testing.T, name string, size int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	data := devsim.FakeIOSImage(size)
+	// XMODEM pads the last block with SUB; an image that ends in one
+	// would look padded.
+	data[len(data)-1] = 0x55
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func hasDiagnosis(progress []recovery.Progress, id string) bool {
+	for _, p := range progress {
+		if p.Diagnosis != nil && p.Diagnosis.Symptom.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func messages(progress []recovery.Progress) string {
+	var b strings.Builder
+	for _, p := range progress {
+		if p.Message != "" {
+			b.WriteString(p.Message)
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
