@@ -213,7 +213,6 @@ func (s *Server) start(ctx context.Context, conn net.PacketConn, from net.Addr, 
 		blksize:   defaultBlockSize,
 		timeout:   s.cfg.Timeout,
 		inbox:     make(chan []byte, 4),
-		wake:      make(chan struct{}, 1),
 		kill:      make(chan struct{}),
 		pinDone:   make(chan error, 1),
 	}

@@ -23,11 +23,12 @@ import (
 //
 // pin/tftp runs the lock-step loop (DATA/ACK, retransmission, blksize,
 // netascii, block-number rollover) in a single-port pin server of its own
-// whose socket is a pinConn: packets reach it only through deliver, which
-// accepts them by peer IP and port whether they arrived on the transfer's own
-// port (sent to the unicast or any broadcast address) or on port 69, and
-// everything it sends goes out of the transfer's socket, which is bound to
-// the wildcard address so the kernel picks a unicast source.
+// whose socket is a pinConn. Its read loop reads the transfer's socket itself
+// (bound to the wildcard address, so ACKs sent to the unicast or any
+// broadcast address arrive, and the kernel picks a unicast source for
+// replies); packets that arrive on port 69 from the peer are handed over by
+// deliver. Either way accept lets through only packets from the peer's IP
+// and port that move the transfer forward.
 type transfer struct {
 	s     *Server
 	id    uint64
@@ -52,10 +53,10 @@ type transfer struct {
 	bytes    atomic.Int64
 	lastProg atomic.Int64 // unix nanoseconds of the last progress event
 
-	inbox chan []byte   // packets for pin/tftp's loop
-	wake  chan struct{} // the read deadline changed or the transfer stops
+	inbox chan []byte   // packets from port 69 for pin/tftp's loop
 	kill  chan struct{} // closed to make pin/tftp give up now
 	once  sync.Once     // closes kill
+	rbuf  []byte        // pin/tftp's loop reads the socket into it
 	// pinDone carries pin/tftp's verdict, from its hook.
 	pinDone chan error
 
@@ -64,7 +65,7 @@ type transfer struct {
 	expect   uint16 // … with this block number (ACK for reads, DATA for writes)
 	lastACK  []byte // writes: the last ACK sent, repeated for a duplicate DATA
 	deadline time.Time
-	verdict  bool // pin/tftp has finished; nothing more is delivered
+	verdict  bool // pin/tftp has finished; nothing more is passed on
 	stopping bool // its server is shutting down
 	peerErr  *string
 	failure  *tftpError // what the ERROR packet says when pin/tftp aborts
@@ -74,48 +75,63 @@ type transfer struct {
 	lastKill time.Time // only pinConn.ReadFrom (pin/tftp's loop) uses it
 }
 
-// deliver hands a datagram from the peer to the transfer. Only what moves it
-// forward gets through: the awaited ACK or DATA, and ERROR. A duplicate ACK
-// is dropped (answering it would start the Sorcerer's Apprentice) and a
-// duplicate DATA is answered with the last ACK again. Filtering here also
-// keeps pin/tftp from seeing a packet larger than its buffers.
-func (t *transfer) deliver(p []byte) {
+// accept decides what a datagram from the peer means and returns what
+// pin/tftp should get, or nil. Only what moves the transfer forward gets
+// through: the awaited ACK or DATA, and ERROR. A duplicate ACK is dropped
+// (answering it would start the Sorcerer's Apprentice) and a duplicate DATA
+// is answered with the last ACK again, also after pin/tftp has finished (the
+// final ACK may be lost). Filtering here also keeps pin/tftp from seeing a
+// packet larger than its buffers.
+func (t *transfer) accept(p []byte) []byte {
 	op := packetOpcode(p)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.verdict || len(p) < 4 {
-		return
+	if len(p) < 4 {
+		return nil
 	}
 	switch {
 	case op == opERROR:
+		if t.verdict {
+			return nil
+		}
 		msg := errorMessage(p)
 		t.peerErr = &msg
 		t.armed = false
 		// A short, well-formed copy: pin/tftp only needs to know it is an ERROR.
-		t.push(encodeError(tftpError{packetBlock(p), "peer"}))
+		return encodeError(tftpError{packetBlock(p), "peer"})
 	case !t.write && op == opACK:
 		if t.armed && packetBlock(p) == t.expect {
 			t.armed = false
-			t.push(p[:4])
+			return p[:4]
 		}
 	case t.write && op == opDATA && len(p) <= 4+t.blksize:
 		switch b := packetBlock(p); {
 		case t.armed && b == t.expect:
 			t.armed = false
-			t.push(p)
+			return p
 		case b == t.expect-1 && t.lastACK != nil:
 			_, _ = t.sock.WriteTo(t.lastACK, t.udp)
 		}
 	}
+	return nil
 }
 
-// push queues a copy of p for pin/tftp. Called with mu held.
-func (t *transfer) push(p []byte) {
+// deliver hands over a datagram from the peer that arrived on port 69.
+func (t *transfer) deliver(p []byte) {
+	pkt := t.accept(p)
+	if pkt == nil {
+		return
+	}
 	select {
-	case t.inbox <- append([]byte(nil), p...):
+	case t.inbox <- append([]byte(nil), pkt...):
+		t.interrupt()
 	default: // pin/tftp is behind; the peer will send again
 	}
 }
+
+// interrupt wakes pin/tftp's loop from its read of the socket, to look at
+// the inbox, the kill switch and its deadline.
+func (t *transfer) interrupt() { _ = t.sock.SetReadDeadline(time.Unix(1, 0)) }
 
 // abort makes pin/tftp give up and the device read e.
 func (t *transfer) abort(e tftpError, reason string) {
@@ -126,6 +142,7 @@ func (t *transfer) abort(e tftpError, reason string) {
 	}
 	t.mu.Unlock()
 	t.once.Do(func() { close(t.kill) })
+	t.interrupt()
 }
 
 // pinConn is the net.PacketConn handed to the transfer's pin/tftp server.
@@ -140,47 +157,46 @@ func (c pinConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		t.mu.Lock()
 		dl, verdict, stopping := t.deadline, t.verdict, t.stopping
 		t.mu.Unlock()
-		if stopping {
+		if stopping || !dl.IsZero() && !time.Now().Before(dl) {
 			return 0, nil, os.ErrDeadlineExceeded
 		}
 		killed := isClosed(t.kill)
+		// pin/tftp's transfer loop only wakes for a packet from the peer or
+		// its own timeout; an ERROR "from the peer" stops it now. It is
+		// offered again (not in a tight loop) in case pin/tftp's
+		// one-packet queue was full.
 		if killed && !verdict && time.Since(t.lastKill) >= killRepeat {
-			// pin/tftp's transfer loop only wakes for a packet from the
-			// peer or its own timeout; an ERROR "from the peer" stops it
-			// now. It is offered again (not in a tight loop) in case
-			// pin/tftp's one-packet queue was full.
 			t.lastKill = time.Now()
 			return copy(p, encodeError(tftpError{0, "stop"})), t.udp, nil
 		}
-		inbox, kill := t.inbox, t.kill
-		var retry <-chan time.Time
-		switch {
-		case verdict:
-			inbox, kill = nil, nil // pin/tftp is winding down: feed it nothing
-		case killed:
-			inbox, kill = nil, nil
-			tm := time.NewTimer(killRepeat - time.Since(t.lastKill))
-			retry = tm.C
-			defer tm.Stop()
-		}
-		var timeout <-chan time.Time
-		if !dl.IsZero() {
-			d := time.Until(dl)
-			if d <= 0 {
-				return 0, nil, os.ErrDeadlineExceeded
+		if !killed && !verdict {
+			select {
+			case pkt := <-t.inbox:
+				return copy(p, pkt), t.udp, nil
+			default:
 			}
-			tm := time.NewTimer(d)
-			timeout = tm.C
-			defer tm.Stop()
 		}
-		select {
-		case pkt := <-inbox:
+		n, from, err := t.sock.ReadFrom(t.rbuf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return 0, nil, err
+			}
+			// An interrupt, a deadline, or an ICMP report (Windows).
+			// Rearm the socket's deadline and look again.
+			sd := dl
+			if killed {
+				if k := t.lastKill.Add(killRepeat); sd.IsZero() || k.Before(sd) {
+					sd = k
+				}
+			}
+			_ = t.sock.SetReadDeadline(sd)
+			continue
+		}
+		if addrPort(from) != t.peer {
+			continue
+		}
+		if pkt := t.accept(t.rbuf[:n]); pkt != nil && !killed && !verdict {
 			return copy(p, pkt), t.udp, nil
-		case <-kill:
-		case <-retry:
-		case <-t.wake:
-		case <-timeout:
-			return 0, nil, os.ErrDeadlineExceeded
 		}
 	}
 }
@@ -257,18 +273,11 @@ func (c pinConn) SetReadDeadline(d time.Time) error {
 	c.t.mu.Lock()
 	c.t.deadline = d
 	c.t.mu.Unlock()
-	c.t.poke()
+	c.t.interrupt()
 	return nil
 }
 
 func (c pinConn) SetWriteDeadline(time.Time) error { return nil }
-
-func (t *transfer) poke() {
-	select {
-	case t.wake <- struct{}{}:
-	default:
-	}
-}
 
 // pinHook receives pin/tftp's verdict on the transfer.
 type pinHook struct{ t *transfer }
@@ -318,7 +327,7 @@ func (t *transfer) finish(err error) {
 func (t *transfer) run(ctx context.Context) {
 	defer t.s.forget(t)
 	defer t.sock.Close()
-	go t.readSocket()
+	t.rbuf = make([]byte, max(datagramMin, 4+t.blksize)+1)
 
 	var rh func(string, io.ReaderFrom) error
 	var wh func(string, io.WriterTo) error
@@ -357,7 +366,7 @@ func (t *transfer) run(ctx context.Context) {
 	t.mu.Lock()
 	t.stopping = true
 	t.mu.Unlock()
-	t.poke()
+	t.interrupt()
 	<-served
 
 	if err == nil && t.write {
@@ -370,34 +379,20 @@ func (t *transfer) run(ctx context.Context) {
 // that, if that ACK was lost and the device sends its last block again, it
 // gets the ACK again instead of an ICMP error.
 func (t *transfer) dally(ctx context.Context) {
-	t.mu.Lock()
-	t.verdict = false // let deliver answer duplicates again
-	t.armed = false
-	t.mu.Unlock()
-	tm := time.NewTimer(t.timeout)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-	case <-ctx.Done():
-	}
-	t.mu.Lock()
-	t.verdict = true
-	t.mu.Unlock()
-}
-
-// readSocket feeds deliver from the transfer's own port until it closes.
-func (t *transfer) readSocket() {
-	buf := make([]byte, max(datagramMin, 4+t.blksize)+1)
-	for {
-		n, from, err := t.sock.ReadFrom(buf)
+	stop := context.AfterFunc(ctx, t.interrupt)
+	defer stop()
+	_ = t.sock.SetReadDeadline(time.Now().Add(t.timeout))
+	for ctx.Err() == nil {
+		n, from, err := t.sock.ReadFrom(t.rbuf)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			continue // e.g. Windows reports an earlier ICMP error here
+			continue
 		}
 		if addrPort(from) == t.peer {
-			t.deliver(buf[:n])
+			t.accept(t.rbuf[:n]) // answers a repeated last block
 		}
 	}
 }
