@@ -98,6 +98,10 @@ func newLoaderDevice() *loaderDevice {
 	})
 	c.Receive = func(dev net.Conn) string {
 		if d.fail {
+			// The loader gives up: CAN CAN, then its error once the
+			// sender has let go of the line.
+			dev.Write([]byte{0x18, 0x18})
+			io.Copy(io.Discard, dev)
 			return "xmodem:: I/O error\r\nswitch: "
 		}
 		var in io.Reader = dev
