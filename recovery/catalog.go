@@ -43,6 +43,55 @@ var builtins = []Entry{
 		StartsAt: []string{"ios-user", "ios-privileged", "press-return"},
 		Build:    LightweightUpgrade,
 	},
+	{
+		Name:     "rommon-tftp",
+		Title:    "Router ROMMON: image over TFTP (tftpdnld)",
+		Summary:  "from rommon >: serve the .bin from the laptop (--iface), set IP_ADDRESS, IP_SUBNET_MASK, DEFAULT_GATEWAY, TFTP_SERVER, TFTP_FILE (checked, read back), tftpdnld (erases flash), reset; refuses images over 65535 512-byte blocks unless the ROMMON takes TFTP_BLKSIZE",
+		StartsAt: []string{"rommon"},
+		Build:    RommonTFTP,
+	},
+	{
+		Name:     "rommon-xmodem",
+		Title:    "Router ROMMON: image over XMODEM",
+		Summary:  "from rommon >: xmodem -y (YMODEM) or -c where the ROMMON has them, checksum otherwise; with --fast -s 115200 and the host following there and back; waits for IOS",
+		StartsAt: []string{"rommon"},
+		Build:    RommonXMODEM,
+	},
+	{
+		Name:     "router-password",
+		Title:    "Router: password recovery (confreg 0x2142)",
+		Summary:  "from rommon >: confreg 0x2142, reset, copy startup-config running-config, enable secret --password, config-register 0x2102, save; re-detects the console speed a mistyped register (0x2124) changed",
+		StartsAt: []string{"rommon"},
+		Build:    RouterPassword,
+	},
+	{
+		Name:     "catalyst-password",
+		Title:    "Catalyst switch: password recovery from switch:",
+		Summary:  "MODE at power-on, flash_init, rename config.text aside, boot, rename it back, copy it to running-config, enable secret --password, write memory",
+		StartsAt: []string{"switch-loader"},
+		Build:    CatalystPassword,
+	},
+	{
+		Name:     "catalyst-loader-tftp",
+		Title:    "Catalyst 3560-X/3750-X: image over TFTP from switch:",
+		Summary:  "over the management port: set IP_ADDR, set DEFAULT_ROUTER, copy tftp://laptop/FILE flash:, set BOOT, boot",
+		StartsAt: []string{"switch-loader"},
+		Build:    CatalystLoaderTFTP,
+	},
+	{
+		Name:     "emergency-install",
+		Title:    "Catalyst 3850/3650: emergency-install over TFTP",
+		Summary:  "over the management port: set IP_ADDR, set DEFAULT_ROUTER, ping, emergency-install tftp://laptop/BUNDLE.bin (erases bootflash, asks first), wait for IOS-XE",
+		StartsAt: []string{"switch-loader"},
+		Build:    EmergencyInstall,
+	},
+	{
+		Name:     "stack-version-mismatch",
+		Title:    "Switch stack: member in Version Mismatch",
+		Summary:  "show switch, then archive copy-sw /overwrite /destination-system N M and reload slot N (each after confirmation), until member N is Ready",
+		StartsAt: []string{"ios-user", "ios-privileged", "press-return"},
+		Build:    StackVersionMismatch,
+	},
 }
 
 // Playbooks lists the built-in playbooks by name.
