@@ -106,7 +106,7 @@ func runTUI(ctx context.Context, e *Env, opts tuiOptions) error {
 		XMODEMDir: ws.Path(workspace.Images),
 		Recovery: &tui.RecoveryDeps{
 			Adapt: adaptForRecovery,
-			Tools: recovery.Tools{CheckImage: live.CheckImage},
+			Tools: recovery.Tools{CheckImage: live.CheckImage, Files: &live.TFTP{}},
 		},
 	}
 	// The store holds the images catalog and the DHCP leases; another
