@@ -150,7 +150,7 @@ func emergencyInstall(ctx context.Context, c *Call) error {
 	if a := strings.TrimSpace(ans); a != "y" && a != "Y" {
 		return c.Println("")
 	}
-	if err := c.Println("Starting emergency recovery (" + url + ")...", "Reading full image into memory"); err != nil {
+	if err := c.Println("Starting emergency recovery ("+url+")...", "Reading full image into memory"); err != nil {
 		return err
 	}
 	data, name, err := fetch(ctx, c, url)
