@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -130,31 +132,42 @@ func TestWindowByHand(t *testing.T) {
 	}
 }
 
-// Run reports scheduled transitions as the (fake) clock reaches them.
+// Run reports scheduled transitions as the clock reaches them. The clock is
+// the real one inside a synctest bubble, so time moves only when every
+// goroutine waits and the test never races the window's timer.
 func TestWindowRunOnFakeClock(t *testing.T) {
-	clock := newFakeClock(at("2009-07-08 09:00"))
-	w := scheduled(t, Schedule{Start: "10:00", Duration: "1h"}, clock.Now())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	got := make(chan Transition, 8)
-	done := make(chan struct{})
-	go func() { w.Run(ctx, clock, func(tr Transition) { got <- tr }); close(done) }()
-	for _, step := range []struct {
-		to   string
-		open bool
-	}{{"2009-07-08 10:00", true}, {"2009-07-08 11:00", false}, {"2009-07-09 10:30", true}} {
-		clock.Set(at(step.to))
-		select {
-		case tr := <-got:
-			if tr.Open != step.open {
-				t.Errorf("after %s got transition open=%v at %s, want open=%v", step.to, tr.Open, tr.At, step.open)
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now() // midnight, 2000-01-01 UTC, in the bubble
+		w := scheduled(t, Schedule{Start: "10:00", Duration: "1h"}, start)
+		ctx, cancel := context.WithCancel(context.Background())
+		var (
+			mu  sync.Mutex
+			got []Transition
+		)
+		done := make(chan struct{})
+		go func() {
+			w.Run(ctx, SystemClock{}, func(tr Transition) { mu.Lock(); got = append(got, tr); mu.Unlock() })
+			close(done)
+		}()
+		for _, step := range []struct {
+			at   time.Duration
+			open bool
+		}{{10*time.Hour + time.Minute, true}, {11*time.Hour + time.Minute, false}, {34*time.Hour + 30*time.Minute, true}} {
+			time.Sleep(time.Until(start.Add(step.at)))
+			synctest.Wait()
+			mu.Lock()
+			last := append([]Transition(nil), got...)
+			mu.Unlock()
+			if len(last) == 0 || last[len(last)-1].Open != step.open {
+				t.Fatalf("at %s transitions %+v, want the last one open=%v", time.Now().Format("01-02 15:04"), last, step.open)
 			}
-		case <-ctx.Done():
-			t.Fatalf("no transition after moving the clock to %s", step.to)
 		}
-	}
-	cancel()
-	<-done
+		cancel()
+		<-done
+		if len(got) != 3 {
+			t.Errorf("got %d transitions %+v, want 3", len(got), got)
+		}
+	})
 }
 
 func TestScheduleErrors(t *testing.T) {
