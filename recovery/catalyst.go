@@ -182,10 +182,10 @@ func reachSwitchLoader(ctx context.Context, r *Run) error {
 	if err == nil || ctx.Err() != nil || !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	if _, err := r.Ask(ctx, Question{
+	if err := (Ask{
 		Prompt:  "The switch is not at its boot loader. Unplug its power, hold the MODE button, plug the power back in, and release MODE when the SYST LED turns amber and then solid green (about 15 seconds).",
 		Choices: []string{"Done", "Cancel"},
-	}); err != nil {
+	}).Do(ctx, r); err != nil {
 		return err
 	}
 	i, _, err := r.Expect(ctx, regexp.MustCompile(switchPrompt), regexp.MustCompile(modeInterrupt))

@@ -182,3 +182,19 @@ func TestFlashFreeBothFooters(t *testing.T) {
 		}
 	}
 }
+
+func TestCatalystXMODEMCancelAtModeButton(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := recoverytest.New() // a switch that does not answer: not at its loader
+		img := writeImage(t, "c3560.bin", 100)
+		pb, vars, _ := recovery.CatalystXMODEM(recovery.Params{Image: img}, recovery.Tools{CheckImage: fakeCheck})
+		asker := &recoverytest.Asker{Answers: []string{"Cancel"}}
+		err := (&recovery.Runner{Console: c, Asker: asker}).Run(context.Background(), pb, vars)
+		if !errors.Is(err, recovery.ErrDeclined) {
+			t.Fatalf("Run() = %v, want ErrDeclined right after Cancel", err)
+		}
+		if len(asker.Questions) != 1 || !strings.Contains(asker.Questions[0].Prompt, "MODE") {
+			t.Errorf("questions %+v, want one MODE-button question", asker.Questions)
+		}
+	})
+}
