@@ -44,6 +44,7 @@ type Server struct {
 	cfg   Config
 	pools []*pool
 	chain []Handler
+	extra []Handler // decisions of others, after the server's own
 	hook  servers.Hook
 	store Store
 	now   func() time.Time
@@ -63,6 +64,12 @@ type Option func(*Server)
 
 // WithHook sends the server's events to h.
 func WithHook(h servers.Hook) Option { return func(s *Server) { s.hook = h } }
+
+// WithDecision adds h to the end of the decision chain: it sees every reply
+// the server built (with its options) and may change it, or drop it by
+// returning nil. The Smart Install director uses it to add or withhold its
+// options per client.
+func WithDecision(h Handler) Option { return func(s *Server) { s.extra = append(s.extra, h) } }
 
 // WithStore keeps leases in st (NewBoltStore for the workspace) instead of
 // memory only.
@@ -100,7 +107,7 @@ func New(cfg Config, opts ...Option) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.log = s.log.With("component", "dhcp")
-	s.chain = []Handler{s.checkRequest, s.answer, s.addOptions}
+	s.chain = append([]Handler{s.checkRequest, s.answer, s.addOptions}, s.extra...)
 	s.commit = committer{snapshot: s.snapshot, save: s.store.Save}
 
 	saved, err := s.store.Leases()
