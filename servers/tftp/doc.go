@@ -13,6 +13,17 @@
 // inside an os.Root, maps aliases, stores uploads safely and reports each
 // transfer as servers.Event values.
 //
+// Events: Started and Stopped for the server; Refused for a request it
+// turns down (Detail says why, in words); TransferStart, TransferProgress (at
+// most every Config.ProgressEvery), TransferDone and TransferFailed for each
+// transfer, with Peer (IP:port), Subject (the name the device asked for),
+// Bytes, Total (0 when unknown), Rate, and Attrs "transfer" (an id that ties
+// the events of one transfer together), "direction" (download or upload),
+// "mode", "served" (the file sent), "alias" (the pattern that chose it),
+// "options" (as negotiated, "blksize=1468 tsize=123") and, on start, "local"
+// (the transfer's own address). Detail of a start reads like "10.0.0.1 asked
+// for c1240-k9w7-tar.default, served images/c1240-k9w7-tar.124-25d.JA1.tar".
+//
 // It does not bind its listening socket on its own (Listen does it, Serve
 // takes any net.PacketConn), does not run a goroutine the caller cannot see
 // finish (Serve blocks until its context ends and every transfer stopped),

@@ -3,6 +3,7 @@ package tftp_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -12,7 +13,7 @@ import (
 )
 
 // An Aironet in recovery asks for "<platform>-k9w7-tar.default"; the alias
-// answers with the image the technician picked.
+// answers with the image the technician picked, and the start event says so.
 func Example() {
 	dir, _ := os.MkdirTemp("", "tftp-example")
 	defer os.RemoveAll(dir)
@@ -43,11 +44,18 @@ func Example() {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, conn) }()
 
-	fmt.Println((<-events).Kind)
+	// The device's read request, by hand.
+	dev, _ := net.ListenPacket("udp4", "127.0.0.1:0")
+	defer dev.Close()
+	_, _ = dev.WriteTo([]byte("\x00\x01c1240-k9w7-tar.default\x00octet\x00"), conn.LocalAddr())
+	for e := range events {
+		if e.Kind == servers.TransferStart {
+			fmt.Println(e.Detail)
+			break
+		}
+	}
 	cancel()
 	<-done
-	fmt.Println((<-events).Kind)
 	// Output:
-	// started
-	// stopped
+	// 127.0.0.1 asked for c1240-k9w7-tar.default, served images/c1240-k9w7-tar.124-25d.JA1.tar
 }

@@ -40,7 +40,7 @@ func listenUDP(ctx context.Context, network, addr, iface string) (net.PacketConn
 	if iface != "" {
 		ifi, err := net.InterfaceByName(iface)
 		if err != nil {
-			return nil, fmt.Errorf("%w %q does not exist: %w", ErrInterface, iface, err)
+			return nil, fmt.Errorf("%w %q does not exist; pick one the laptop has (ip link shows them on Linux)", ErrInterface, iface)
 		}
 		lc.Control = func(network, address string, c syscall.RawConn) error {
 			var serr error

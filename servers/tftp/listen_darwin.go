@@ -16,3 +16,6 @@ func bindToInterface(fd uintptr, network string, ifi *net.Interface) error {
 	}
 	return unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_BOUND_IF, ifi.Index)
 }
+
+// interfaceBinding says whether Config.Interface limits the sockets here.
+const interfaceBinding = true

@@ -14,3 +14,6 @@ const GrantHint = "Grant it once with: sudo setcap cap_net_bind_service=+ep $(co
 func bindToInterface(fd uintptr, _ string, ifi *net.Interface) error {
 	return unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifi.Name)
 }
+
+// interfaceBinding says whether Config.Interface limits the sockets here.
+const interfaceBinding = true

@@ -127,6 +127,10 @@ func (s *Server) Serve(ctx context.Context, conn net.PacketConn) error {
 		detail += ", read-only"
 	}
 	s.emit(servers.Event{Kind: servers.Started, Subject: conn.LocalAddr().String(), Detail: detail})
+	if s.cfg.Interface != "" && !interfaceBinding {
+		s.emit(servers.Event{Kind: servers.Warning, Subject: s.cfg.Interface,
+			Detail: "this system cannot limit the server to one interface; it answers on every interface"})
+	}
 
 	buf := make([]byte, 65536)
 	var serveErr error
