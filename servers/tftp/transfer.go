@@ -375,13 +375,13 @@ func (t *transfer) run(ctx context.Context) {
 	t.report(err)
 }
 
-// dally keeps an upload's socket open for one timeout after the final ACK so
-// that, if that ACK was lost and the device sends its last block again, it
-// gets the ACK again instead of an ICMP error.
+// dally keeps an upload's socket open for one timeout (at most maxDally)
+// after the final ACK so that, if that ACK was lost and the device sends its
+// last block again, it gets the ACK again instead of an ICMP error.
 func (t *transfer) dally(ctx context.Context) {
 	stop := context.AfterFunc(ctx, t.interrupt)
 	defer stop()
-	_ = t.sock.SetReadDeadline(time.Now().Add(t.timeout))
+	_ = t.sock.SetReadDeadline(time.Now().Add(min(t.timeout, maxDally)))
 	for ctx.Err() == nil {
 		n, from, err := t.sock.ReadFrom(t.rbuf)
 		if err != nil {
@@ -396,6 +396,9 @@ func (t *transfer) dally(ctx context.Context) {
 		}
 	}
 }
+
+// maxDally bounds dally: a client may ask for a timeout of 255 s.
+const maxDally = 3 * time.Second
 
 // datagramMin is the receive buffer a 512-byte transfer needs.
 const datagramMin = 4 + defaultBlockSize
