@@ -5,6 +5,7 @@ package xmodem_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -108,7 +109,10 @@ func TestLinkSendToRx(t *testing.T) {
 			data := linkData(20000+33, 7)
 			done, stderr := runOnDevice(t, l, dir, append([]string{"rx"}, append(tt.rxArgs, "out.bin")...)...)
 			st, err := xmodem.Send(ctx, host, bytes.NewReader(data), xmodem.Options{Mode: tt.mode, Timeout: 2 * time.Second})
-			if err != nil {
+			// rx flushes its terminal when it exits; if devsim's pump has
+			// not read the final ACK by then, it is lost (see
+			// TestLrzszRxReceivesSend).
+			if err != nil && !errors.Is(err, xmodem.ErrEOTNotAcknowledged) {
 				t.Fatalf("Send() error = %v; rx said: %s", err, stderr)
 			}
 			if werr := waitPeer(t, done, stderr); werr != nil {

@@ -33,8 +33,8 @@ Without --size (or YMODEM) the end of the file is padded with ^Z (0x1A) to a
 whole block, as every XMODEM receiver does.
 
 upload copies FILE into a Catalyst switch's flash from the boot loader
-(switch: prompt, after flash_init): it types copy xmodem: flash:NAME, sends
-the file and waits for the loader's "successfully copied" line.
+(switch: prompt): it types flash_init and copy xmodem: flash:NAME, sends the
+file and waits for the loader's "successfully copied" line.
 
 Flags:
   --port P        serial port (see fieldcon ports)
@@ -186,10 +186,23 @@ func xmodemUpload(ctx context.Context, e *Env, c *serialcon.Console, name, to st
 	if m.Prompt != serialcon.PromptSwitchLoader {
 		return fmt.Errorf("the device shows a %s prompt; upload works from the switch: boot loader (hold MODE at power-on, then flash_init)", m.Prompt)
 	}
+	// flash_init is harmless when the flash is ready ("already
+	// initialized") and copy fails without it; fsck may take half a minute.
+	if err := c.SendLine("flash_init"); err != nil {
+		return err
+	}
+	initWait, cancelInit := context.WithTimeout(ctx, 2*uploadWait)
+	defer cancelInit()
+	if _, err := c.Expect(initWait, serialcon.Regexp(regexp.MustCompile(`(?s)flash_init[^\n]*\n.*switch: ?$`))); err != nil {
+		return fmt.Errorf("flash_init did not finish: %w", err)
+	}
 	if err := c.SendLine("copy xmodem: " + to); err != nil {
 		return err
 	}
-	m, err = c.Expect(wait, serialcon.Regexp(regexp.MustCompile(`Begin the Xmodem.*transfer now`)), serialcon.Prompt(serialcon.PromptSwitchLoader))
+	// A refusal ends in the prompt after our echoed command; a prompt that
+	// was already waiting before the echo must not count.
+	refused := regexp.MustCompile(`(?s)copy xmodem:[^\n]*\n.*switch: ?$`)
+	m, err = c.Expect(wait, serialcon.Regexp(regexp.MustCompile(`Begin the Xmodem.*transfer now`)), serialcon.Regexp(refused))
 	if err != nil {
 		return fmt.Errorf("the loader did not start the XMODEM receive: %w", err)
 	}
