@@ -210,7 +210,9 @@ func xmodemUpload(ctx context.Context, e *Env, c *serialcon.Console, name, to st
 		return fmt.Errorf("the loader refused copy xmodem: %s; run flash_init first and check the name (see the console log)", to)
 	}
 	success := []byte(`successfully copied to "` + to + `"`)
-	o.Confirm = func(after []byte) bool { return strings.Contains(strings.ToLower(string(after)), strings.ToLower(string(success))) }
+	o.Confirm = func(after []byte) bool {
+		return strings.Contains(strings.ToLower(string(after)), strings.ToLower(string(success)))
+	}
 	o.ConfirmTimeout = 5 * time.Minute // the loader may write flash before it answers
 	st, err := transfer(ctx, c, func(s *serialcon.Stream) (xmodem.Stats, error) { return xmodem.Send(ctx, s, f, o) })
 	fmt.Fprintln(e.Stderr)
