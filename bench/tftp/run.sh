@@ -39,11 +39,13 @@ SRV_IP=10.78.0.1
 BCAST=10.78.0.255
 WORK=$(mktemp -d /tmp/fctftp-bench.XXXXXX)
 server_pid=
+CG=
 
 cleanup() {
 	if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
 	ip netns del "$SRV" 2>/dev/null || true
 	ip netns del "$CLI" 2>/dev/null || true
+	if [ -n "${CG:-}" ]; then rmdir "$CG" 2>/dev/null || true; fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -116,24 +118,20 @@ stop_server() {
 
 now() { date +%s%N; }
 
-# fetch OUT [OPTIONS...]: one download, checked.
+# Server CPU time through a cpuacct cgroup (v1), when there is one: the
+# machine may be shared, and CPU seconds say more than wall time then.
+CG=
+if [ -w /sys/fs/cgroup/cpuacct ]; then
+	CG=/sys/fs/cgroup/cpuacct/fctftp-bench-$id
+	mkdir -p "$CG"
+fi
+cpu_ns() { if [ -n "$CG" ]; then cat "$CG/cpuacct.usage"; else echo 0; fi; }
+
+# fetch OUT [OPTIONS...]: one download.
 fetch() {
 	local out=$1
 	shift
 	in_cli atftp "$@" --get -r bench.bin -l "$out" "$SRV_IP" 69 >/dev/null 2>&1
-}
-
-# best_of CMD...: the fastest of $RUNS runs, in seconds.
-best_of() {
-	local best= t0 t1 s
-	for _ in $(seq "$RUNS"); do
-		t0=$(now)
-		"$@" || { echo FAIL; return; }
-		t1=$(now)
-		s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-		if [ -z "$best" ] || awk -v s="$s" -v b="$best" 'BEGIN { exit !(s < b) }'; then best=$s; fi
-	done
-	echo "$best"
 }
 
 single() {
@@ -156,39 +154,73 @@ many() {
 	return $ok
 }
 
-declare -A A B C M
+# measure KEY CMD...: runs CMD once, keeps the best seconds and the server
+# CPU seconds of that run under KEY.
+declare -A BEST CPU
+measure() {
+	local key=$1 t0 t1 c0 c1 s c
+	shift
+	c0=$(cpu_ns)
+	t0=$(now)
+	if ! "$@"; then
+		[ -n "${BEST[$key]:-}" ] || BEST[$key]=FAIL
+		return
+	fi
+	t1=$(now)
+	c1=$(cpu_ns)
+	s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	c=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+	if [ -z "${BEST[$key]:-}" ] || [ "${BEST[$key]}" = FAIL ] || awk -v s="$s" -v b="${BEST[$key]}" 'BEGIN { exit !(s < b) }'; then
+		BEST[$key]=$s
+	fi
+	if [ -z "${CPU[$key]:-}" ] || awk -v s="$c" -v b="${CPU[$key]}" 'BEGIN { exit !(s < b) }'; then
+		CPU[$key]=$c
+	fi
+}
+
+# Rounds go through every server in turn, so that a busy moment on a shared
+# machine does not land on one server only.
+declare -A M
 ALL="fieldcon tftp-hpa dnsmasq pin-stock fieldcon-1cpu"
-for s in $ALL; do A[$s]=-; B[$s]=-; C[$s]=-; M[$s]=-; done
-for s in $SERVERS; do
-	echo "== $s"
-	start_server "$s"
-	matrix=$(in_cli "$WORK/matrix" -server "$SRV_IP" -bcast "$BCAST" -file c1200-k9w7-tar.default \
-		-want "$WORK/root/c1200-k9w7-tar.default" -retransmit 200ms -retries 6)
-	echo "$matrix"
-	M[$s]=$(echo "$matrix" | awk '/matrix score/ { print $3 }')
-	# Let transfers from failed matrix cells time out before measuring.
-	sleep 3
-	A[$s]=$(best_of single)
-	echo "   (a) lock-step 512:      ${A[$s]} s"
-	B[$s]=$(best_of single --option "blksize 1468")
-	echo "   (b) blksize 1468:       ${B[$s]} s"
-	C[$s]=$(best_of many)
-	echo "   (c) $CLIENTS clients, 1468:   ${C[$s]} s"
-	stop_server
+for s in $ALL; do M[$s]=-; done
+for round in $(seq "$RUNS"); do
+	for s in $SERVERS; do
+		start_server "$s"
+		if [ -n "$CG" ]; then echo "$server_pid" >"$CG/cgroup.procs"; fi
+		if [ "$round" = 1 ]; then
+			echo "== $s: broadcast matrix"
+			matrix=$(in_cli "$WORK/matrix" -server "$SRV_IP" -bcast "$BCAST" -file c1200-k9w7-tar.default \
+				-want "$WORK/root/c1200-k9w7-tar.default" -retransmit 200ms -retries 6)
+			echo "$matrix"
+			M[$s]=$(echo "$matrix" | awk '/matrix score/ { print $3 }')
+			# Transfers of failed cells would still be retrying.
+			stop_server
+			start_server "$s"
+			if [ -n "$CG" ]; then echo "$server_pid" >"$CG/cgroup.procs"; fi
+		fi
+		measure "$s a" single
+		measure "$s b" single --option "blksize 1468"
+		measure "$s c" many
+		echo "   round $round $s: (a) ${BEST[$s a]} s  (b) ${BEST[$s b]} s  (c) ${BEST[$s c]} s (best so far)"
+		stop_server
+	done
 done
+if [ -n "$CG" ]; then rmdir "$CG" 2>/dev/null || true; fi
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
 echo
-echo "== results: ${SIZE_MB} MiB file, atftp client, best of $RUNS runs, seconds; x = ratio to tftp-hpa"
-printf "%-15s %9s %6s %9s %6s %9s %6s %8s\n" server "(a) 512" x "(b) 1468" x "(c) ${CLIENTS}x1468" x matrix
+echo "== results: ${SIZE_MB} MiB file, atftp client, best of $RUNS rounds; seconds, x = ratio to tftp-hpa,"
+echo "   cpu = server CPU seconds of the best run (cpuacct cgroup; in.tftpd's forked children included)"
+printf "%-15s %7s %5s %5s  %7s %5s %5s  %7s %5s %5s  %6s\n" server "(a)512" x cpu "(b)1468" x cpu "(c)${CLIENTS}x" x cpu matrix
 for s in $ALL; do
 	case " $SERVERS " in *" $s "*) ;; *) continue ;; esac
 	label=$s
 	case $s in pin-stock | fieldcon-1cpu) label="$s*" ;; esac
-	printf "%-15s %9s %6s %9s %6s %9s %6s %8s\n" "$label" \
-		"${A[$s]}" "$(ratio "${A[$s]}" "${A[tftp-hpa]}")" \
-		"${B[$s]}" "$(ratio "${B[$s]}" "${B[tftp-hpa]}")" \
-		"${C[$s]}" "$(ratio "${C[$s]}" "${C[tftp-hpa]}")" "${M[$s]}"
+	printf "%-15s %7s %5s %5s  %7s %5s %5s  %7s %5s %5s  %6s\n" "$label" \
+		"${BEST[$s a]}" "$(ratio "${BEST[$s a]}" "${BEST[tftp-hpa a]:-}")" "${CPU[$s a]:--}" \
+		"${BEST[$s b]}" "$(ratio "${BEST[$s b]}" "${BEST[tftp-hpa b]:-}")" "${CPU[$s b]:--}" \
+		"${BEST[$s c]}" "$(ratio "${BEST[$s c]}" "${BEST[tftp-hpa c]:-}")" "${CPU[$s c]:--}" "${M[$s]}"
 done
-echo "* diagnostic: pin-stock is pin/tftp without fieldcon's front end; fieldcon-1cpu is fieldcon with GOMAXPROCS=1"
+echo "* diagnostic: pin-stock is pin/tftp without fieldcon's front end (fails the matrix);"
+echo "  fieldcon-1cpu is fieldcon with GOMAXPROCS=1"
