@@ -151,7 +151,10 @@ func CatalystXMODEM(p Params, t Tools) (*Playbook, Vars, error) {
 	steps = append(steps,
 		Step{Name: "verify copy", Action: Func{What: "check the copy in flash has the image's size", F: verifyFlashCopy}, Timeout: 30 * time.Second, Checkpoint: !p.Fast},
 		Step{Name: "set BOOT", Action: Command{Line: "set BOOT flash:{name}", Expect: []string{switchPrompt}}, Timeout: 30 * time.Second},
-		Step{Name: "boot", Action: Command{Line: "boot", Expect: []string{iosReady}}, Timeout: 20 * time.Minute},
+		// Only here are these fatal: on the way to the loader the switch
+		// prints them for the broken image it is being recovered from.
+		Step{Name: "boot", Action: Command{Line: "boot", Expect: []string{iosReady}}, Timeout: 20 * time.Minute,
+			Fail: []*regexp.Regexp{regexp.MustCompile(`Error_Bad_Mzip`), regexp.MustCompile(`Error loading "?flash:`)}},
 		Step{Name: "reach IOS", Action: Func{What: "reach the IOS prompt", F: reachIOSUser}, Timeout: 2 * time.Minute},
 	)
 	pb := &Playbook{
@@ -160,10 +163,6 @@ func CatalystXMODEM(p Params, t Tools) (*Playbook, Vars, error) {
 		Description: "From the switch: boot loader, copies an IOS .bin into flash over the console (at 115200 with the speed dance when fast), sets BOOT and boots it.",
 		StartsAt:    []string{"switch-loader"},
 		Steps:       steps,
-		Fail: []*regexp.Regexp{
-			regexp.MustCompile(`Error_Bad_Mzip`),
-			regexp.MustCompile(`Error loading "?flash:`),
-		},
 	}
 	if p.Fast {
 		pb.Cleanup = []Step{{Name: "restore speed", Action: RestoreBaud{Dance: dance, OnlyIfRaised: true}}}
