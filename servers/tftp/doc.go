@@ -27,6 +27,6 @@
 // It does not bind its listening socket on its own (Listen does it, Serve
 // takes any net.PacketConn), does not run a goroutine the caller cannot see
 // finish (Serve blocks until its context ends and every transfer stopped),
-// does not do IPv6 broadcast tricks, and does not implement windowsize (RFC
-// 7440), multicast (RFC 2090) or the "mail" mode.
+// and does not implement windowsize (RFC 7440), multicast (RFC 2090) or the
+// "mail" mode. Broadcast tolerance is an IPv4 matter: IPv6 has no broadcast.
 package tftp
