@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +19,8 @@ import (
 
 func recoverCommand() *command {
 	var b strings.Builder
-	b.WriteString(`fieldcon recover PLAYBOOK --port P [--baud N] [--image FILE] [--name NAME] [--fast] [--iface IF] [--laptop-ip A] [--listen-tftp H:P] [--yes]
+	b.WriteString(`fieldcon recover PLAYBOOK --port P [--baud N] [--image FILE] [--name NAME] [--fast] [--iface IF] [--laptop-ip A] [--listen-tftp H:P]
+                 [--device-ip A] [--gateway A] [--password P] [--yes]
 fieldcon recover --list
 
 Runs a recovery playbook headless: fieldcon types the commands, transfers the
@@ -34,7 +37,13 @@ Flags:
   --iface IF     laptop interface on the device's Ethernet cable (AP playbooks)
   --laptop-ip A  laptop address the device fetches from (default: the interface's)
   --listen-tftp H:P  TFTP listen address (default 0.0.0.0:69)
-  --password P   enable password (lap-upgrade; default the factory Cisco)
+  --device-ip A  address the device takes while it fetches (ROMMON/loader TFTP;
+                 default: the next one after the laptop's)
+  --gateway A    default router the device is given (default: the laptop)
+  --password P   password for the playbook (enable password for lap-upgrade,
+                 default the factory Cisco; the new one for password
+                 recovery). Better: set FIELDCON_PASSWORD, which stays out
+                 of the process list and shell history
   --yes          confirm destructive steps without asking
   --list         list the playbooks
 
@@ -64,8 +73,14 @@ func runRecover(ctx context.Context, e *Env, args []string) error {
 	laptop := fs.String("laptop-ip", "", "")
 	listen := fs.String("listen-tftp", "", "")
 	password := fs.String("password", "", "")
+	deviceIP := fs.String("device-ip", "", "")
+	gateway := fs.String("gateway", "", "")
 	if err := parseFlags(e, "recover", fs, args); err != nil {
 		return err
+	}
+	if *password == "" {
+		// Keeps the password out of the process list and shell history.
+		*password = os.Getenv("FIELDCON_PASSWORD")
 	}
 	if *list {
 		for _, p := range recovery.Playbooks() {
@@ -88,6 +103,15 @@ func runRecover(ctx context.Context, e *Env, args []string) error {
 		recovery.Tools{CheckImage: live.CheckImage, Files: &live.TFTP{}})
 	if err != nil {
 		return usageErr("recover", "%s", err)
+	}
+	for k, v := range map[string]string{"ip": *deviceIP, "gateway": *gateway} {
+		if v == "" {
+			continue
+		}
+		if _, err := netip.ParseAddr(v); err != nil {
+			return usageErr("recover", "--%s: %q is not an IPv4 address", map[string]string{"ip": "device-ip", "gateway": "gateway"}[k], v)
+		}
+		vars[k] = v
 	}
 	ws, err := e.Workspace()
 	if err != nil {

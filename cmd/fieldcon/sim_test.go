@@ -3,6 +3,8 @@
 package main
 
 import (
+	"fieldcon/internal/devsim"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -76,7 +78,7 @@ func TestSimUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"sim"}, "catalyst"},
-		{[]string{"sim", "--device", "nexus"}, `unknown device "nexus"; choose one of: aironet, catalyst, ios, rommon`},
+		{[]string{"sim", "--device", "nexus"}, `unknown device "nexus"; choose one of: ` + strings.Join(devsim.ProfileNames(), ", ")},
 		{[]string{"sim", "--device", "ios", "--baud", "0"}, "not a speed"},
 	}
 	for _, tt := range tests {

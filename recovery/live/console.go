@@ -63,7 +63,13 @@ func (a *Console) SendLine(line string) error { return a.disconnected(a.c.SendLi
 func (a *Console) SendBreak(d time.Duration) error {
 	return a.disconnected(a.c.SendBreak(d))
 }
-func (a *Console) MarkRead()              { a.c.MarkRead() }
+func (a *Console) MarkRead() { a.c.MarkRead() }
+
+// DetectBaud finds the device's speed again (a confreg typo, a BAUD left
+// behind) with the console engine's scoring of the answer to a return.
+func (a *Console) DetectBaud(ctx context.Context, rates ...int) (int, error) {
+	return a.c.DetectBaud(ctx, rates...)
+}
 func (a *Console) SetBaud(baud int) error { return a.c.SetBaud(baud) }
 func (a *Console) Baud() int              { return a.c.Settings().Baud }
 
