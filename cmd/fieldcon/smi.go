@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"fieldcon/servers"
@@ -162,7 +164,7 @@ func runSMI(ctx context.Context, e *Env, args []string) error {
 			if err != nil {
 				return err
 			}
-			f, err := os.Open(filepath.Join(ws.Dir, filepath.FromSlash(director.StagingDir), ev.Subject))
+			f, err := os.Open(filepath.Join(ws.Dir, filepath.FromSlash(director.StagingDir), filepath.FromSlash(ev.Attrs["stored"])))
 			if err != nil {
 				return err
 			}
@@ -192,23 +194,25 @@ func localAddrTowards(target netip.Addr) (netip.Addr, error) {
 	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
 }
 
-// onePolicy admits exactly one upload: from the target, under the name
-// fieldcon sent it. Reads are refused.
-type onePolicy struct {
-	target netip.Addr
-	name   string
-	staged string
-}
-
-func (p *onePolicy) Read(netip.AddrPort, string) (string, error) {
-	return "", &director.Refusal{Code: 1, Msg: "file not found", Why: "this server only takes one backup"}
-}
-
-func (p *onePolicy) Write(peer netip.AddrPort, name string) (string, error) {
-	if peer.Addr() != p.target || strings.TrimLeft(name, "/") != p.name {
-		return "", &director.Refusal{Code: 2, Msg: "access violation", Why: fmt.Sprintf("expected %s from %s", p.name, p.target)}
+// oneUpload is the request policy of the backup server: it admits exactly
+// one upload, from the target, under the name fieldcon sent it, stored as
+// staged. Reads are refused.
+func oneUpload(target netip.Addr, name, staged string) tftp.RequestPolicy {
+	var once sync.Once
+	return func(peer netip.AddrPort, asked string, write bool) (string, error) {
+		if !write {
+			return "", fmt.Errorf("this server only takes one backup: %w", fs.ErrNotExist)
+		}
+		if peer.Addr() != target || asked != name {
+			return "", fmt.Errorf("expected %s from %s", name, target)
+		}
+		admitted := false
+		once.Do(func() { admitted = true })
+		if !admitted {
+			return "", fmt.Errorf("the backup of %s has already been received", target)
+		}
+		return staged, nil
 	}
-	return p.staged, nil
 }
 
 // serveOneUpload runs a TFTP server for the backup upload, unless the port
@@ -233,8 +237,8 @@ func serveOneUpload(ctx context.Context, e *Env, addr string, req director.Reque
 	}
 	staged := fmt.Sprintf("smi-%s-%s.upload", req.Target, strconv.FormatInt(time.Now().UnixNano(), 36))
 	done := make(chan servers.Event, 1)
-	srv, err := tftp.New(tftp.Config{Root: staging, Uploads: staging, MaxUpload: director.MaxBackup}, tftp.WithHook(func(ev servers.Event) {
-		if ev.Subject == staged && (ev.Kind == servers.TransferDone || ev.Kind == servers.TransferFailed) {
+	srv, err := tftp.New(tftp.Config{Root: staging, Uploads: staging, MaxUpload: director.MaxBackup}, tftp.WithRequestPolicy(oneUpload(req.Target, req.File, staged)), tftp.WithHook(func(ev servers.Event) {
+		if ev.Attrs["stored"] != "" && (ev.Kind == servers.TransferDone || ev.Kind == servers.TransferFailed) {
 			select {
 			case done <- ev:
 			default:
@@ -249,7 +253,7 @@ func serveOneUpload(ctx context.Context, e *Env, addr string, req director.Reque
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		_ = srv.Serve(sctx, &director.GateConn{PacketConn: conn, Policy: &onePolicy{target: req.Target, name: req.File, staged: staged}})
+		_ = srv.Serve(sctx, conn)
 	}()
 	return done, func() { cancel(); <-finished; conn.Close() }, nil
 }

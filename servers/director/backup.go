@@ -2,6 +2,7 @@ package director
 
 import (
 	"crypto/md5"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,7 +21,7 @@ const MaxBackup = 16 << 20
 
 // Backups keeps client configuration backups in the workspace backups/
 // folder as <hostname>-<mac>.REV1 and .REV2, the newest in REV2. Uploads
-// arrive by TFTP write: the gate admits only known clients (allowed or
+// arrive by TFTP write: the TFTP policy admits only known clients (allowed or
 // denied, never held) under their expected name, and stages each upload
 // under a unique name; Uploaded moves it into the rotation.
 type Backups struct {
@@ -82,12 +83,26 @@ func (b *Backups) Admit(peer netip.Addr, name string) (string, error) {
 	if !strings.EqualFold(got, want) {
 		return "", b.refuse(peer.String(), name, fmt.Sprintf("unexpected name; %s uploads as %s", c.MAC, UploadName(c)))
 	}
+	var rnd [4]byte
+	_, _ = rand.Read(rnd[:])
 	b.mu.Lock()
 	b.seq++
-	staged := fmt.Sprintf("%s.%d.upload", want, b.seq)
+	// The random part keeps a name from an earlier run, left in staging,
+	// from being taken again.
+	staged := fmt.Sprintf("%s.%d-%s.upload", want, b.seq, hex.EncodeToString(rnd[:]))
 	b.staged[staged] = c.MAC
 	b.mu.Unlock()
 	return staged, nil
+}
+
+// stagedKey is the staging name an upload was admitted under, from the
+// name the TFTP server stored it as (which gains ".1" … should the name
+// have been taken).
+func stagedKey(stored string) string {
+	if i := strings.LastIndex(stored, ".upload"); i >= 0 {
+		return stored[:i+len(".upload")]
+	}
+	return stored
 }
 
 func (b *Backups) refuse(ip, name, reason string) error {
@@ -95,17 +110,20 @@ func (b *Backups) refuse(ip, name, reason string) error {
 	return fmt.Errorf("%w: %s: %s", ErrBackupRefused, name, reason)
 }
 
-// Uploaded takes a finished (ok) or failed staged upload: a finished one
-// goes into the rotation, either is removed from staging.
-func (b *Backups) Uploaded(staged string, ok bool) (Backup, error) {
+// Uploaded takes a finished (ok) or failed upload, by the name the TFTP
+// server stored it as: a finished one goes into the rotation, either is
+// removed from staging.
+func (b *Backups) Uploaded(stored string, ok bool) (Backup, error) {
+	key := stagedKey(stored)
 	b.mu.Lock()
-	mac, known := b.staged[staged]
-	delete(b.staged, staged)
+	mac, known := b.staged[key]
+	delete(b.staged, key)
 	b.mu.Unlock()
 	if !known {
-		return Backup{}, fmt.Errorf("backup: no upload staged as %s", staged)
+		return Backup{}, fmt.Errorf("backup: no upload staged as %s", stored)
 	}
-	path := filepath.Join(b.root, filepath.FromSlash(StagingDir), staged)
+	staged := stored
+	path := filepath.Join(b.root, filepath.FromSlash(StagingDir), stored)
 	defer os.Remove(path)
 	c, _ := b.db.Get(mac)
 	if !ok {
@@ -150,13 +168,6 @@ func (b *Backups) Latest(c Client) (string, bool) {
 		return "", false
 	}
 	return c.Backup.File, true
-}
-
-func (b *Backups) isStaged(name string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	_, ok := b.staged[name]
-	return ok
 }
 
 // Rotate stores a new backup under dir as base.REV2, the previous REV2

@@ -48,7 +48,7 @@ type Config struct {
 }
 
 // Director is the Smart Install policy between the DHCP and TFTP servers:
-// Decide is a DHCP decision, Read and Write a TFTP gate policy, TFTPEvent
+// Decide is a DHCP decision, TFTPPolicy the TFTP request policy, TFTPEvent
 // and Syslog the way it learns what clients did.
 type Director struct {
 	cfg     Config

@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"encoding/hex"
 	"errors"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -271,7 +272,7 @@ func TestScenario8BackupRotation(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(r.root, filepath.FromSlash(StagingDir), staged), []byte("hostname sw1\n"+content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r.d.TFTPEvent(servers.Event{Server: "tftp", Kind: servers.TransferDone, Peer: peer.String(), Subject: staged, Attrs: map[string]string{"direction": "upload"}})
+		r.d.TFTPEvent(servers.Event{Server: "tftp", Kind: servers.TransferDone, Peer: peer.String(), Subject: "backups/sw1-0011.2233.4455", Attrs: map[string]string{"direction": "upload", "stored": staged}})
 		r.d.drain()
 	}
 	dir := filepath.Join(r.root, BackupsDir)
@@ -358,6 +359,10 @@ func TestReadPolicy(t *testing.T) {
 		{known, "imagelists/default-imagelist.txt", true},
 		{known, "state.db", false},
 		{known, "director.yaml", false},
+		{known, "logs/tui.log", false},
+		{known, "uploads/director/sw1-0011.2233.4455.1-00000000.upload", false},
+		{known, "images", false},
+		{known, "backups/", false},
 		{known, "../etc/passwd", false},
 		{known, "images/../state.db", false},
 		{known, "backups/sw9-0011.2233.4499.REV2", false},
@@ -368,9 +373,8 @@ func TestReadPolicy(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("Read(%s, %q) = %v, want allowed %v", tt.peer, tt.name, err, tt.ok)
 		}
-		var ref *Refusal
-		if err != nil && (!errors.As(err, &ref) || ref.Msg != "file not found") {
-			t.Errorf("Read(%s, %q) refusal = %#v, want a plain file-not-found packet", tt.peer, tt.name, err)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Read(%s, %q) refusal = %v, want one that wraps fs.ErrNotExist (a plain file-not-found packet)", tt.peer, tt.name, err)
 		}
 	}
 }

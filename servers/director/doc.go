@@ -6,9 +6,10 @@
 //
 // The DHCP and TFTP servers (servers/dhcp, servers/tftp) do the talking;
 // this package is the policy in front of them: a DHCP decision that adds or
-// withholds the Smart Install options per client, a gate on the TFTP socket
-// that admits only expected reads and backup writes, and an event consumer
-// that tracks what each client fetched.
+// withholds the Smart Install options per client, a TFTP request policy
+// that admits only expected reads and backup writes (and never anything of
+// the workspace outside images/, imagelists/ and backups/), and an event
+// consumer that tracks what each client fetched.
 //
 // What it does not do:
 //

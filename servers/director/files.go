@@ -9,8 +9,8 @@ import (
 )
 
 // Folders of the TFTP root (the workspace folder) the director serves from
-// or writes to. Everything else in the workspace is refused at the TFTP
-// gate.
+// or writes to. Everything else in the workspace is refused by the TFTP
+// request policy (TFTPPolicy).
 const (
 	ImagesDir     = "images"     // images, seed configurations, scripts
 	ImageListsDir = "imagelists" // generated image list files

@@ -1,28 +1,8 @@
 package director
 
 import (
-	"bytes"
 	"testing"
 )
-
-func FuzzParseTFTPRequest(f *testing.F) {
-	f.Add([]byte("\x00\x01images/img-a.tar\x00octet\x00blksize\x001428\x00tsize\x000\x00"))
-	f.Add([]byte("\x00\x02backups/sw1-0011.2233.4455\x00octet\x00"))
-	f.Add([]byte("\x00\x01\x00octet\x00"))
-	f.Add([]byte("\x00\x03\x00\x01data"))
-	f.Fuzz(func(t *testing.T, p []byte) {
-		r, err := ParseTFTPRequest(p)
-		if err != nil {
-			return
-		}
-		if r.Name == "" || r.Mode == "" {
-			t.Fatalf("ParseTFTPRequest(%q) = %+v with an empty name or mode", p, r)
-		}
-		if !bytes.Equal(r.Bytes(), p) {
-			t.Fatalf("ParseTFTPRequest(%q).Bytes() = %q, want the input back", p, r.Bytes())
-		}
-	})
-}
 
 func FuzzParseSyslog(f *testing.F) {
 	f.Add([]byte("<190>12: *Mar  1 00:01:02.003: %SMI-6-UPGRD_SUCCESS: Device (IP address: 10.99.0.51) image has upgraded successfully"))

@@ -33,8 +33,8 @@ type Servers struct {
 
 // Serve runs DHCP, TFTP and syslog with the director in front of them
 // until ctx ends. DHCP replies pass through Decide (the last decision of the
-// DHCP server's chain); TFTP requests pass the gate (Read, Write) and its
-// events reach TFTPEvent; syslog messages reach Syslog.
+// DHCP server's chain); TFTP requests pass TFTPPolicy and the TFTP
+// server's events reach TFTPEvent; syslog messages reach Syslog.
 func (d *Director) Serve(ctx context.Context, s Sockets, srv Servers) error {
 	hook := d.hook
 	dsrv, err := dhcp.New(srv.DHCP, append([]dhcp.Option{dhcp.WithHook(hook), dhcp.WithDecision(d.Decide)}, srv.DHCPOptions...)...)
@@ -48,14 +48,14 @@ func (d *Director) Serve(ctx context.Context, s Sockets, srv Servers) error {
 	tsrv, err := tftp.New(tcfg, append([]tftp.Option{tftp.WithHook(func(e servers.Event) {
 		hook.Emit(e)
 		d.TFTPEvent(e)
-	})}, srv.TFTPOptions...)...)
+	}), tftp.WithRequestPolicy(d.TFTPPolicy)}, srv.TFTPOptions...)...)
 	if err != nil {
 		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { d.Run(ctx); return nil })
 	g.Go(func() error {
-		return tsrv.Serve(ctx, &GateConn{PacketConn: s.TFTP, Policy: d, Hook: hook})
+		return tsrv.Serve(ctx, s.TFTP)
 	})
 	g.Go(func() error { return dsrv.Serve(ctx, s.DHCP) })
 	if s.Syslog != nil {

@@ -145,3 +145,92 @@ func TestServeZeroTouchOnLoopback(t *testing.T) {
 		t.Errorf("REV2 = %q, %v", b, err)
 	}
 }
+
+// The TFTP root is the workspace, so the request policy is what keeps
+// state.db, director.yaml, logs and staged uploads from the switches:
+// asked for over the wire, even by a client in the database, they are
+// "file not found"; so is an image asked for by an unknown address.
+func TestServeNeverServesTheWorkspace(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	root := t.TempDir()
+	for name, data := range map[string]string{
+		"state.db":                        "bolt",
+		"director.yaml":                   "default: {image: img-a.tar}\n",
+		"logs/tui.log":                    "log",
+		"uploads/director/other.1.upload": "someone's config",
+		"images/img-a.tar":                "image",
+		"backups/sw9-0011.2233.4499.REV2": "hostname sw9\n",
+	} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, err := director.Parse("director.yaml", []byte("default: {image: img-a.tar}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &events{ch: make(chan servers.Event, 256)}
+	lo := netip.MustParseAddr("127.0.0.1")
+	d, err := director.New(director.Config{Profiles: p, Root: root, Address: lo, Hook: ev.hook, Open: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dconn, tconn := listenUDP(t), listenUDP(t)
+	served := make(chan error, 1)
+	go func() {
+		served <- d.Serve(ctx, director.Sockets{DHCP: dconn, TFTP: tconn}, director.Servers{
+			DHCP: dhcp.Config{Interface: "lo", ServerIP: lo, Broadcast: lo,
+				Pools: []dhcp.Pool{{Network: netip.MustParsePrefix("127.0.0.0/8"), Start: netip.MustParseAddr("127.0.0.100"), End: netip.MustParseAddr("127.0.0.200")}}},
+		})
+	}()
+	get := func(t *testing.T, from netip.Addr, name string) error {
+		t.Helper()
+		c, err := net.ListenPacket("udp4", netip.AddrPortFrom(from, 0).String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		tc := &devsim.TFTPClient{Conn: c, Server: netip.AddrPortFrom(lo, uint16(udpPort(tconn))), Retransmit: 200 * time.Millisecond}
+		var b strings.Builder
+		_, err = tc.Get(ctx, name, &b)
+		return err
+	}
+	// A switch in the database at 127.0.0.1; 127.0.0.2 is nobody.
+	if _, err := d.DB().Observe(director.Sighting{MAC: "0011.2233.4455", IP: lo, Source: "dhcp"}); err != nil {
+		t.Fatal(err)
+	}
+	stranger := netip.MustParseAddr("127.0.0.2")
+	tests := []struct {
+		name string
+		from netip.Addr
+		ask  string
+		ok   bool
+	}{
+		{"image to a client", lo, "images/img-a.tar", true},
+		{"the store", lo, "state.db", false},
+		{"the profile file", lo, "director.yaml", false},
+		{"a log", lo, "logs/tui.log", false},
+		{"a staged upload", lo, "uploads/director/other.1.upload", false},
+		{"another client's backup", lo, "backups/sw9-0011.2233.4499.REV2", false},
+		{"a way out", lo, "images/../state.db", false},
+		{"an image to a stranger", stranger, "images/img-a.tar", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := get(t, tt.from, tt.ask)
+			switch {
+			case tt.ok && err != nil:
+				t.Errorf("Get(%s) from %s = %v, want the file", tt.ask, tt.from, err)
+			case !tt.ok && (err == nil || !strings.Contains(err.Error(), "file not found") && !strings.Contains(err.Error(), "not allowed")):
+				t.Errorf("Get(%s) from %s = %v, want file not found", tt.ask, tt.from, err)
+			}
+		})
+	}
+	cancel()
+	if err := <-served; err != nil {
+		t.Errorf("Serve() = %v after cancel, want nil", err)
+	}
+}

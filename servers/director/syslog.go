@@ -105,3 +105,17 @@ func ServeSyslog(ctx context.Context, conn net.PacketConn, handle func(from neti
 		handle(peerOf(addr).Addr(), m)
 	}
 }
+
+// peerOf turns a socket address into a comparable one, with IPv4-mapped
+// IPv6 addresses unmapped.
+func peerOf(a net.Addr) netip.AddrPort {
+	if u, ok := a.(*net.UDPAddr); ok {
+		ap := u.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return ap
+}

@@ -2,51 +2,73 @@ package director
 
 import (
 	"fmt"
+	"io/fs"
 	"net/netip"
+	"path"
 	"slices"
 	"strings"
 
 	"fieldcon/servers"
 )
 
-// Read is the TFTP gate's read policy: only clients in the database, only
-// files under images/ and imagelists/, and a backup only to the client it
-// belongs to (or its replacement). Everything else looks like a missing
-// file, so the workspace's other contents are not revealed.
+// TFTPPolicy is the director's tftp.RequestPolicy: reads go through Read,
+// writes through Write. The TFTP server has already refused names that are
+// absolute, climb out with "..", or carry control characters; what reaches
+// here is a clean relative name.
+func (d *Director) TFTPPolicy(peer netip.AddrPort, name string, write bool) (string, error) {
+	if write {
+		return d.Write(peer, name)
+	}
+	return d.Read(peer, name)
+}
+
+// ErrNotServed is wrapped by every refused read. It wraps fs.ErrNotExist,
+// so the device is told "file not found" and learns nothing about what the
+// workspace holds.
+var ErrNotServed = fmt.Errorf("not served to switches: %w", fs.ErrNotExist)
+
+// servedFolder reports whether a workspace-relative name lies in one of the
+// folders the director hands out. The workspace itself (state.db,
+// director.yaml, logs/, uploads/) is never among them, whoever asks.
+func servedFolder(name string) bool {
+	for _, dir := range []string{ImagesDir, ImageListsDir, BackupsDir} {
+		if rest, ok := strings.CutPrefix(name, dir+"/"); ok && rest != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Read is the read half of the policy: only files under images/,
+// imagelists/ and backups/, only to clients in the database, and a backup
+// only to the client it belongs to (or its replacement). Everything else
+// looks like a missing file.
 func (d *Director) Read(peer netip.AddrPort, name string) (string, error) {
-	clean, ok := cleanRequestName(name)
-	notFound := func(why string) error { return &Refusal{Code: tftpErrNotFound, Msg: "file not found", Why: why} }
-	if !ok {
-		return "", notFound(fmt.Sprintf("%q is not a plain file name", name))
+	clean := path.Clean(strings.TrimLeft(name, "/"))
+	if !servedFolder(clean) {
+		return "", fmt.Errorf("%w: %s is outside images/, imagelists/ and backups/", ErrNotServed, name)
 	}
 	c, known := d.db.ByIP(peer.Addr())
 	if !known {
-		return "", notFound(fmt.Sprintf("%s is not a client in the director database", peer.Addr()))
+		return "", fmt.Errorf("%w: %s is not a client in the director database", ErrNotServed, peer.Addr())
 	}
 	switch {
-	case strings.HasPrefix(clean, ImagesDir+"/"):
 	case IsList(clean):
 		d.lists.BeginRead(clean, peer)
 	case strings.HasPrefix(clean, BackupsDir+"/"):
 		if !strings.EqualFold(clean, c.Backup.File) {
-			return "", notFound(fmt.Sprintf("%s asked for %s, which is not its own backup", c.MAC, clean))
+			return "", fmt.Errorf("%w: %s asked for %s, which is not its own backup", ErrNotServed, c.MAC, clean)
 		}
-	default:
-		return "", notFound(fmt.Sprintf("%s is outside images/, imagelists/ and backups/", clean))
 	}
 	return clean, nil
 }
 
-// Write is the TFTP gate's write policy: a configuration backup from a known
-// client that is not on hold, under its expected name; the upload is staged
-// under a unique name (the TFTP server's upload folder must be
-// uploads/director in the workspace).
+// Write is the write half of the policy: a configuration backup from a
+// known client that is not on hold, under its expected name; the upload is
+// staged under a unique name in the TFTP server's upload folder, which must
+// be uploads/director in the workspace.
 func (d *Director) Write(peer netip.AddrPort, name string) (string, error) {
-	staged, err := d.backups.Admit(peer.Addr(), name)
-	if err != nil {
-		return "", &Refusal{Code: tftpErrAccess, Msg: "access violation", Why: err.Error()}
-	}
-	return staged, nil
+	return d.backups.Admit(peer.Addr(), name)
 }
 
 // TFTPEvent follows the TFTP server's transfers: it ends image list reads,
@@ -67,8 +89,16 @@ func (d *Director) TFTPEvent(e servers.Event) {
 		return
 	}
 	peer = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
-	name := e.Subject
-	upload := e.Attrs["direction"] == "upload" || d.backups.isStaged(name)
+	// Downloads go by the name as the policy saw it; uploads by the name
+	// they are stored under in the staging folder.
+	name := path.Clean(strings.TrimLeft(e.Subject, "/"))
+	upload := e.Attrs["direction"] == "upload"
+	if upload {
+		if e.Kind == servers.Refused {
+			return // never admitted, nothing staged
+		}
+		name = e.Attrs["stored"]
+	}
 	ended := e.Kind != servers.TransferStart
 	kind := e.Kind
 	if kind == servers.Refused {

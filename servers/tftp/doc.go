@@ -13,16 +13,26 @@
 // inside an os.Root, maps aliases, stores uploads safely and reports each
 // transfer as servers.Event values.
 //
+// A RequestPolicy (WithRequestPolicy) lets the program in front of the
+// server decide each request by peer and name, and rename it: the Smart
+// Install director admits only its clients' expected reads and backup
+// writes that way. A refusal is answered with the server's own fixed ERROR
+// text, never with the policy's words.
+//
 // Events: Started and Stopped for the server; Refused for a request it
-// turns down (Detail says why, in words); TransferStart, TransferProgress (at
-// most every Config.ProgressEvery), TransferDone and TransferFailed for each
-// transfer, with Peer (IP:port), Subject (the name the device asked for),
-// Bytes, Total (0 when unknown), Rate, and Attrs "transfer" (an id that ties
-// the events of one transfer together), "direction" (download or upload),
-// "mode", "served" (the file sent), "alias" (the pattern that chose it),
-// "options" (as negotiated, "blksize=1468 tsize=123") and, on start, "local"
-// (the transfer's own address). Detail of a start reads like "10.0.0.1 asked
-// for c1240-k9w7-tar.default, served images/c1240-k9w7-tar.124-25d.JA1.tar".
+// turns down (Detail says why, in words; Attrs "direction" says download or
+// upload); TransferStart, TransferProgress (at most every
+// Config.ProgressEvery), TransferDone and TransferFailed for each transfer,
+// with Peer (IP:port), Subject (the name the device asked for), Bytes, Total
+// (0 when unknown), Rate, and Attrs "transfer" (an id that ties the events
+// of one transfer together), "direction" (download or upload), "mode",
+// "served" (downloads: the file sent), "stored" (uploads: the name under
+// Uploads it is written to; on TransferDone the name it was saved as, which
+// gains ".1", ".2" … when the name was taken), "alias" (the pattern that
+// chose it), "options" (as negotiated, "blksize=1468 tsize=123") and, on
+// start, "local" (the transfer's own address). Detail of a start reads like
+// "10.0.0.1 asked for c1240-k9w7-tar.default, served
+// images/c1240-k9w7-tar.124-25d.JA1.tar".
 //
 // It does not bind its listening socket on its own (Listen does it, Serve
 // takes any net.PacketConn), does not run a goroutine the caller cannot see

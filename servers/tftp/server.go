@@ -23,6 +23,7 @@ type Server struct {
 	cfg    Config
 	hook   servers.Hook
 	listen TransferListener
+	policy RequestPolicy // nil: every well-formed request is considered
 
 	serving atomic.Bool
 
@@ -175,7 +176,7 @@ func (s *Server) handle(ctx context.Context, conn net.PacketConn, from net.Addr,
 	}
 	req, err := parseRequest(p)
 	if err != nil {
-		s.refuse(conn, from, peer, "", errIllegal, "sent a request that cannot be read")
+		s.refuse(conn, from, peer, "", packetOpcode(p) == opWRQ, errIllegal, "sent a request that cannot be read")
 		return
 	}
 	s.start(ctx, conn, from, peer, req)
@@ -184,7 +185,7 @@ func (s *Server) handle(ctx context.Context, conn net.PacketConn, from net.Addr,
 // start checks a request and starts its transfer, or refuses it.
 func (s *Server) start(ctx context.Context, conn net.PacketConn, from net.Addr, peer netip.AddrPort, req request) {
 	write := req.Op == opWRQ
-	refuse := func(e tftpError, why string) { s.refuse(conn, from, peer, req.Name, e, why) }
+	refuse := func(e tftpError, why string) { s.refuse(conn, from, peer, req.Name, write, e, why) }
 
 	verb := "asked for"
 	if write {
@@ -198,6 +199,17 @@ func (s *Server) start(ctx context.Context, conn net.PacketConn, from net.Addr, 
 	if err != nil {
 		refuse(errNameRefused, fmt.Sprintf("%s %q: %v", verb, req.Name, err))
 		return
+	}
+	if s.policy != nil {
+		as, err := s.policy(peer, name, write)
+		if err != nil {
+			refuse(policyRefusal(err), fmt.Sprintf("%s %s, refused: %v", verb, name, err))
+			return
+		}
+		if name, err = cleanName(as, s.cfg.MaxNameLen); err != nil {
+			refuse(errServer, fmt.Sprintf("%s %s, but the request policy chose the name %q: %v", verb, req.Name, as, err))
+			return
+		}
 	}
 	if write && s.uploads == nil {
 		refuse(errUploadsOff, fmt.Sprintf("tried to upload %s, but uploads are off", name))
@@ -415,10 +427,17 @@ func (t *transfer) closeFiles() {
 
 // refuse answers a request with an ERROR packet from the listening socket
 // and reports why.
-func (s *Server) refuse(conn net.PacketConn, to net.Addr, peer netip.AddrPort, subject string, e tftpError, why string) {
+func (s *Server) refuse(conn net.PacketConn, to net.Addr, peer netip.AddrPort, subject string, write bool, e tftpError, why string) {
 	_, _ = conn.WriteTo(encodeError(e), to)
 	s.emit(servers.Event{Kind: servers.Refused, Peer: peer.String(), Subject: subject,
-		Detail: fmt.Sprintf("%s %s", peer.Addr(), why)})
+		Detail: fmt.Sprintf("%s %s", peer.Addr(), why), Attrs: map[string]string{"direction": direction(write)}})
+}
+
+func direction(write bool) string {
+	if write {
+		return "upload"
+	}
+	return "download"
 }
 
 func (s *Server) emit(e servers.Event) {

@@ -528,10 +528,12 @@ func (t *transfer) event(k servers.Kind, detail string) servers.Event {
 	if s := time.Since(t.started).Seconds(); s > 0 && n > 0 {
 		e.Rate = float64(n) / s
 	}
+	e.Attrs["direction"] = direction(t.write)
 	if t.write {
-		e.Attrs["direction"] = "upload"
+		t.mu.Lock()
+		e.Attrs["stored"] = t.served
+		t.mu.Unlock()
 	} else {
-		e.Attrs["direction"] = "download"
 		e.Attrs["served"] = t.served
 	}
 	if t.alias != nil {
