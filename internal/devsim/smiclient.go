@@ -33,8 +33,10 @@ type SMIClient struct {
 	// Stack lists the members of a 2- or 3-switch stack, member 1 first;
 	// empty for a standalone switch.
 	Stack []SMIMember
-	// PreSmartInstall makes it an old release: no TCP 4786 listener and no
-	// %SMI syslog messages.
+	// PreSmartInstall makes it an old release: it ignores option 125 (no
+	// image list, no image) and only fetches the configuration option 67
+	// names (plain autoinstall), has no TCP 4786 listener and logs no %SMI
+	// messages.
 	PreSmartInstall bool
 	// Hostname is sent in option 12 and used in syslog; empty until DHCP
 	// names it.
@@ -48,10 +50,12 @@ type SMIClient struct {
 	// Log receives one line per step (nil: none).
 	Log func(string)
 
-	mu     sync.Mutex
-	lease  SMILease
-	reads  []string
-	writes []string
+	mu      sync.Mutex
+	lease   SMILease
+	offer   SMILease
+	running []byte // set by SetRunningConfig
+	reads   []string
+	writes  []string
 }
 
 // SMIMember is one stack member.
@@ -133,6 +137,26 @@ func (c *SMIClient) Lease() SMILease {
 	return c.lease
 }
 
+func (c *SMIClient) hostname() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Hostname
+}
+
+// Offer returns what the last DHCP OFFER said (the lease is the ACK's).
+func (c *SMIClient) Offer() SMILease {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.offer
+}
+
+// SetRunningConfig changes what the next backup uploads, while Listen runs.
+func (c *SMIClient) SetRunningConfig(cfg []byte) {
+	c.mu.Lock()
+	c.running = append([]byte(nil), cfg...)
+	c.mu.Unlock()
+}
+
 // Reads lists the files the client fetched, in order; Writes the files it
 // uploaded.
 func (c *SMIClient) Reads() []string {
@@ -162,8 +186,8 @@ func (c *SMIClient) DHCP(ctx context.Context) (SMILease, error) {
 		dhcpv4.WithOption(dhcpv4.OptGeneric(dhcpv4.OptionClientIdentifier, cid)),
 		dhcpv4.WithOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(124), c.vendorClass())),
 	}
-	if c.Hostname != "" {
-		mods = append(mods, dhcpv4.WithOption(dhcpv4.OptHostName(c.Hostname)))
+	if h := c.hostname(); h != "" {
+		mods = append(mods, dhcpv4.WithOption(dhcpv4.OptHostName(h)))
 	}
 	disc, err := dhcpv4.NewDiscovery(c.MAC, mods...)
 	if err != nil {
@@ -189,6 +213,7 @@ func (c *SMIClient) DHCP(ctx context.Context) (SMILease, error) {
 	}
 	c.mu.Lock()
 	c.lease = l
+	c.offer = leaseFrom(offer)
 	if l.Hostname != "" && c.Hostname == "" {
 		c.Hostname = l.Hostname
 	}
@@ -383,11 +408,15 @@ func (c *SMIClient) ZeroTouch(ctx context.Context) (SMIResult, error) {
 	}
 	res := SMIResult{Lease: l}
 	srv := l.TFTPServer
+	if c.PreSmartInstall {
+		// An old release knows nothing of option 125.
+		l.ImageList, l.Director = "", netip.Addr{}
+	}
 	if !srv.IsValid() || (!l.HasSmartInstall() && l.ConfigFile == "") {
 		return res, ErrNoSmartInstall
 	}
 	ip := l.Addr.Addr().String()
-	_ = c.Syslog(ctx, srv, fmt.Sprintf("%%DHCP-6-ADDRESS_ASSIGN: Interface Vlan1 assigned DHCP address %s, mask %s, hostname %s", ip, maskOf(l.Addr), c.Hostname))
+	_ = c.Syslog(ctx, srv, fmt.Sprintf("%%DHCP-6-ADDRESS_ASSIGN: Interface Vlan1 assigned DHCP address %s, mask %s, hostname %s", ip, maskOf(l.Addr), c.hostname()))
 	_ = c.Syslog(ctx, srv, "%SMI-6-AUTOINSTALL: continued AUTOINSTALL")
 	fail := func(what string, err error) (SMIResult, error) {
 		_ = c.Syslog(ctx, srv, fmt.Sprintf("%%SMI-3-UPGRD_FAILED: Device (IP address: %s) %s upgrade failed", ip, what))
@@ -453,12 +482,15 @@ func hostnameIn(cfg []byte) string {
 }
 
 func (c *SMIClient) runningConfig() []byte {
+	c.mu.Lock()
+	h, set := c.Hostname, c.running
+	c.mu.Unlock()
+	if len(set) > 0 {
+		return set
+	}
 	if len(c.RunningConfig) > 0 {
 		return c.RunningConfig
 	}
-	c.mu.Lock()
-	h := c.Hostname
-	c.mu.Unlock()
 	if h == "" {
 		h = "Switch"
 	}

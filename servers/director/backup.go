@@ -1,6 +1,7 @@
 package director
 
 import (
+	"bytes"
 	"crypto/md5"
 	"crypto/rand"
 	"encoding/hex"
@@ -122,19 +123,20 @@ func (b *Backups) Uploaded(stored string, ok bool) (Backup, error) {
 	if !known {
 		return Backup{}, fmt.Errorf("backup: no upload staged as %s", stored)
 	}
-	staged := stored
 	path := filepath.Join(b.root, filepath.FromSlash(StagingDir), stored)
-	defer os.Remove(path)
 	c, _ := b.db.Get(mac)
 	if !ok {
-		return Backup{}, b.refuse(c.IP.String(), staged, "the upload did not complete")
+		os.Remove(path)
+		return Backup{}, b.refuse(c.IP.String(), stored, "the upload did not complete")
 	}
-	f, err := os.Open(path)
+	// A configuration is small (MaxBackup); reading it whole lets staging
+	// be empty again before anyone hears the backup succeeded.
+	data, err := os.ReadFile(path)
+	os.Remove(path)
 	if err != nil {
-		return Backup{}, b.refuse(c.IP.String(), staged, "the upload cannot be read: "+err.Error())
+		return Backup{}, b.refuse(c.IP.String(), stored, "the upload cannot be read: "+err.Error())
 	}
-	defer f.Close()
-	return b.Store(mac, f)
+	return b.Store(mac, bytes.NewReader(data))
 }
 
 // Store rotates a new backup in for the client: REV1 is dropped, REV2

@@ -58,6 +58,9 @@ type Artifact struct {
 	Finished time.Time `json:"finished,omitzero"`
 	// Got lists files fully transferred.
 	Got []string `json:"got,omitempty"`
+	// Delivered: every file reached the client by TFTP and fieldcon said
+	// so (its own UPGRD_SUCCESS), whatever the client reported before.
+	Delivered bool `json:"delivered,omitempty"`
 	// Backup: the configuration served was the client's REV2 backup.
 	Backup  bool      `json:"backup,omitempty"`
 	Started time.Time `json:"started,omitzero"`
@@ -164,6 +167,22 @@ type DB struct {
 
 	mu      sync.Mutex
 	clients map[MAC]*Client
+	changed chan struct{} // closed and replaced at every change
+}
+
+// Watch returns a channel that is closed at the next change of the
+// database; views take a new one each time they redraw.
+func (d *DB) Watch() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.changed
+}
+
+func (d *DB) notify() {
+	d.mu.Lock()
+	close(d.changed)
+	d.changed = make(chan struct{})
+	d.mu.Unlock()
 }
 
 // OpenDB loads the client database from the store (creating its bucket).
@@ -172,7 +191,7 @@ func OpenDB(store *bolt.DB, clock Clock, keepalive time.Duration, hook servers.H
 	if keepalive <= 0 {
 		keepalive = DefaultKeepalive
 	}
-	d := &DB{db: store, clock: clock, keepalive: keepalive, hook: hook, clients: map[MAC]*Client{}}
+	d := &DB{db: store, clock: clock, keepalive: keepalive, hook: hook, clients: map[MAC]*Client{}, changed: make(chan struct{})}
 	if store == nil {
 		return d, nil
 	}
@@ -369,6 +388,7 @@ func (d *DB) Observe(s Sighting) (Client, error) {
 	out := *c
 	err := d.save(changed...)
 	d.mu.Unlock()
+	d.notify()
 	for _, e := range events {
 		d.hook.Emit(e)
 	}
@@ -409,6 +429,7 @@ func (d *DB) Update(mac MAC, fn func(c *Client)) (Client, error) {
 	out := *c
 	err := d.save(c)
 	d.mu.Unlock()
+	d.notify()
 	if err != nil {
 		return out, fmt.Errorf("director database: %w", err)
 	}
@@ -427,6 +448,7 @@ func (d *DB) Clear(mac MAC) error {
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNoClient, mac)
 	}
+	d.notify()
 	if err := d.delete(mac); err != nil {
 		return fmt.Errorf("director database: %w", err)
 	}

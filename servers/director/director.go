@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
 	bolt "go.etcd.io/bbolt"
@@ -138,6 +139,20 @@ func (d *Director) OpenWindow() { d.emitTransitions(d.window.Open(d.cfg.Clock.No
 
 // CloseWindow closes the join window by hand.
 func (d *Director) CloseWindow() { d.emitTransitions(d.window.Close(d.cfg.Clock.Now())) }
+
+// FollowSchedule hands the join window back to the profile's schedule.
+func (d *Director) FollowSchedule() error {
+	ts, err := d.window.FollowSchedule(d.cfg.Clock.Now())
+	d.emitTransitions(ts)
+	return err
+}
+
+// SetMode switches the join mode: auto provisions joining clients, manual
+// holds them for approval.
+func (d *Director) SetMode(m JoinMode) { d.window.SetMode(m) }
+
+// Now is the director's clock.
+func (d *Director) Now() time.Time { return d.cfg.Clock.Now() }
 
 func (d *Director) emitTransitions(ts []Transition) {
 	for _, t := range ts {

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 
 	"fieldcon/servers/smi"
 )
@@ -127,4 +130,85 @@ func Do(ctx context.Context, c SMI, r Request, who string, confirm Confirm) (smi
 		return smi.ProbeReply{}, c.Backup(ctx, r.Target, smi.BackupRequest{URL: url})
 	}
 	return smi.ProbeReply{}, fmt.Errorf("unknown operation %d", r.Op)
+}
+
+// ErrNoFile means an operation has no file to name and none was given.
+var ErrNoFile = errors.New("nothing to send")
+
+// Operate runs one confirmed on-demand operation on the client at
+// r.Target, which must be in the database. The question names the client
+// (hostname and MAC); an empty r.Server is fieldcon's address, an empty
+// r.File the client's own: its upload name for a backup, the image list or
+// configuration it was last given for the others. What the operation
+// learns or starts is recorded: a probe sets the device type (S for a
+// Smart Install client, N for a switch that refuses TCP 4786), a
+// configuration or image operation sets the download method and tracks
+// the files the client then fetches.
+func (d *Director) Operate(ctx context.Context, c SMI, r Request, confirm Confirm) (smi.ProbeReply, error) {
+	if _, err := ParseTarget(r.Target.String()); err != nil || !r.Target.IsValid() {
+		return smi.ProbeReply{}, fmt.Errorf("%w: no single target selected", ErrTarget)
+	}
+	cl, ok := d.db.ByIP(r.Target)
+	if !ok {
+		return smi.ProbeReply{}, fmt.Errorf("%w: %s is not a client in the director database; pick one from the client list", ErrTarget, r.Target)
+	}
+	if !r.Server.IsValid() {
+		r.Server = d.cfg.Address
+	}
+	plan, _ := d.PlanFor(cl.MAC)
+	if r.File == "" {
+		switch r.Op {
+		case OpBackup:
+			r.File = UploadName(cl)
+		case OpImage:
+			r.File = plan.ImageList
+		case OpConfig:
+			r.File = plan.Config
+		}
+	}
+	if r.File == "" && r.Op != OpProbe {
+		return smi.ProbeReply{}, fmt.Errorf("%w: %s has no %s in its profile; give the file name", ErrNoFile, cl.MAC, map[Operation]string{OpImage: "image list", OpConfig: "configuration"}[r.Op])
+	}
+	who := orWord(cl.Hostname, "no hostname") + ", " + string(cl.MAC)
+	reply, err := Do(ctx, c, r, who, confirm)
+	if errors.Is(err, ErrNotConfirmed) || errors.Is(err, ErrTarget) {
+		return reply, err
+	}
+	_, _ = d.db.Update(cl.MAC, func(c *Client) {
+		switch r.Op {
+		case OpProbe:
+			switch {
+			case err == nil && reply.Result == smi.ProbeClient:
+				c.Type = TypeSmart
+			case errors.Is(err, syscall.ECONNREFUSED) && c.Type != TypeSmart:
+				c.Type = TypeNonSmart
+			}
+		case OpConfig:
+			if err == nil {
+				c.Method = "config-upgrade"
+				c.Config = Artifact{Files: []string{r.File}}
+			}
+		case OpImage:
+			if err == nil {
+				c.Method = "image-upgrade"
+				c.Image = Artifact{Files: d.listedImages(r.File)}
+			}
+		}
+	})
+	return reply, err
+}
+
+// listedImages reads the images an image list names.
+func (d *Director) listedImages(list string) []string {
+	b, err := os.ReadFile(filepath.Join(d.cfg.Root, filepath.FromSlash(list)))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			out = append(out, line)
+		}
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package director
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"path/filepath"
 
@@ -29,6 +30,13 @@ type Servers struct {
 	// set by Serve.
 	TFTP        tftp.Config
 	TFTPOptions []tftp.Option
+	// Preflight runs before anything is served; an error (another DHCP
+	// server answering, the default-route interface) stops Serve at once.
+	// It is dhcp.Preflight.Check, run where the interface is. Its probe
+	// broadcasts a DISCOVER that the DHCP socket, when already bound, hears
+	// too: callers that can should probe before binding (fieldcon director
+	// serve does) and leave this nil.
+	Preflight func(ctx context.Context) error
 }
 
 // Serve runs DHCP, TFTP and syslog with the director in front of them
@@ -37,6 +45,12 @@ type Servers struct {
 // server's events reach TFTPEvent; syslog messages reach Syslog.
 func (d *Director) Serve(ctx context.Context, s Sockets, srv Servers) error {
 	hook := d.hook
+	if srv.Preflight != nil {
+		if err := srv.Preflight(ctx); err != nil {
+			hook.Emit(ev(KindDirector, "", "Disabled", "Director is Disabled: %v", err))
+			return fmt.Errorf("director not started: %w", err)
+		}
+	}
 	dsrv, err := dhcp.New(srv.DHCP, append([]dhcp.Option{dhcp.WithHook(hook), dhcp.WithDecision(d.Decide)}, srv.DHCPOptions...)...)
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,35 +20,20 @@ import (
 	"fieldcon/servers/tftp"
 )
 
-type events struct {
-	mu sync.Mutex
-	ev []servers.Event
-	ch chan servers.Event
-}
-
-func (e *events) hook(ev servers.Event) {
-	e.mu.Lock()
-	e.ev = append(e.ev, ev)
-	e.mu.Unlock()
-	select {
-	case e.ch <- ev:
-	default:
-	}
-}
-
-// waitFor waits until cond holds for the database, woken by events.
-func waitFor(ctx context.Context, t *testing.T, e *events, what string, cond func() bool) {
+// waitFor waits until cond holds, woken by every change of the database.
+func waitFor(ctx context.Context, t *testing.T, d *director.Director, e *events, what string, cond func() bool) {
 	t.Helper()
-	for !cond() {
+	for {
+		changed := d.DB().Watch()
+		if cond() {
+			return
+		}
 		select {
-		case <-e.ch:
-		case <-time.After(50 * time.Millisecond): // re-check; the database is written by Run
+		case <-changed:
 		case <-ctx.Done():
-			e.mu.Lock()
-			for _, x := range e.ev {
+			for _, x := range e.all() {
 				t.Log(x)
 			}
-			e.mu.Unlock()
 			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
@@ -107,7 +91,7 @@ func TestServeZeroTouchOnLoopback(t *testing.T) {
 		t.Fatalf("ZeroTouch() = %+v", res)
 	}
 	mac := director.MAC("0011.2233.4455")
-	waitFor(ctx, t, ev, "S A a I C", func() bool {
+	waitFor(ctx, t, d, ev, "S A a I C", func() bool {
 		c, _ := d.DB().Get(mac)
 		return c.Status(time.Now(), d.DB().Keepalive()) == "S A a I C"
 	})
@@ -139,7 +123,7 @@ func TestServeZeroTouchOnLoopback(t *testing.T) {
 	if _, err := director.Do(ctx, client, req, "sw1", func(q string) bool { return strings.Contains(q, "upload its running configuration") }); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(ctx, t, ev, "a backup", func() bool { c, _ := d.DB().Get(mac); return c.Backup.Done })
+	waitFor(ctx, t, d, ev, "a backup", func() bool { c, _ := d.DB().Get(mac); return c.Backup.Done })
 	b, err := os.ReadFile(filepath.Join(root, "backups", "Switch-0011.2233.4455.REV2"))
 	if err != nil || !strings.Contains(string(b), "version 15.2") {
 		t.Errorf("REV2 = %q, %v", b, err)

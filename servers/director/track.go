@@ -154,8 +154,11 @@ func (d *Director) trackRead(ip netip.Addr, name string, kind servers.Kind, deta
 			for _, f := range a.Files {
 				all = all && slices.Contains(a.Got, f)
 			}
-			if all && a.State != Done {
-				a.State, a.Finished = Done, now
+			if all && !a.Delivered {
+				a.Delivered = true
+				if a.State != Done {
+					a.State, a.Finished = Done, now
+				}
 				events = append(events, evUpgrade(KindUpgradeSuccess, ip.String(), what))
 			}
 		case servers.TransferFailed:

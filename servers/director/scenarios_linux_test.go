@@ -1,0 +1,562 @@
+package director_test
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fieldcon/internal/devsim"
+	"fieldcon/servers"
+	"fieldcon/servers/dhcp"
+	"fieldcon/servers/director"
+	"fieldcon/servers/smi"
+)
+
+// The acceptance scenarios of the Smart Install digest (§15) that fit a
+// laptop director, each with simulated switches in network namespaces.
+
+const defaultProfile = "director: {advertise-director: true}\ndefault: {image: img-a.tar, config: seed.txt}\n"
+
+const switchPID = "WS-C2960X-24TS-L"
+
+func yes(string) bool { return true }
+
+// smartInstallLease checks the options of a lease that carries Smart
+// Install: 150 and 125/16 name fieldcon, 67 the config, 125/5 the list.
+func smartInstallLease(t *testing.T, what string, l devsim.SMILease, list, config string) {
+	t.Helper()
+	if l.TFTPServer != fcIP || l.Director != fcIP || l.ImageList != list || l.ConfigFile != config {
+		t.Errorf("%s = option 150 %v, 125/16 %v, 125/5 %q, 67 %q; want 150 and 125/16 %v, 125/5 %q, 67 %q",
+			what, l.TFTPServer, l.Director, l.ImageList, l.ConfigFile, fcIP, list, config)
+	}
+}
+
+// Scenario 1: a new switch joins with zero touch and reports success.
+func TestScenarioZeroTouchNewSwitch(t *testing.T) {
+	l := newLab(t, defaultProfile, labOptions{})
+	sw := l.newSwitch(switchPID)
+	res, err := sw.ZeroTouch(l.ctx)
+	if err != nil {
+		t.Fatalf("ZeroTouch() = %v", err)
+	}
+	const list = "imagelists/default-imagelist.txt"
+	smartInstallLease(t, "the OFFER", sw.Offer(), list, "images/seed.txt")
+	smartInstallLease(t, "the ACK", res.Lease, list, "images/seed.txt")
+	if want := []string{list, "images/img-a.tar", "images/seed.txt"}; !slices.Equal(sw.Reads(), want) {
+		t.Errorf("the switch read %v, want %v", sw.Reads(), want)
+	}
+	c := l.waitClient(sw, "S A a I C", func(c director.Client) bool { return l.status(sw) == "S A a I C" })
+	if c.Group != "default" || c.IP != res.Lease.Addr.Addr() || c.PID != switchPID {
+		t.Errorf("client = group %q IP %v PID %q, want default, %v, %s", c.Group, c.IP, c.PID, res.Lease.Addr.Addr(), switchPID)
+	}
+	if got := director.RenderDownloadStatus([]director.Client{c}); !strings.Contains(strings.Join(strings.Fields(got), " "), "zero-touch UPGRADED UPGRADED **") {
+		t.Errorf("download status:\n%s\nwant zero-touch UPGRADED UPGRADED **", got)
+	}
+	if n := l.count(kind(director.KindSwitchAdd, "director")); n != 1 {
+		t.Errorf("%d SMI-6-SWITCH_ADD events, want 1", n)
+	}
+	// fieldcon's own success events, one for the image and one for the
+	// config, and the switch's, heard over syslog and put on the client.
+	l.waitEvent("two UPGRD_SUCCESS of fieldcon's", func(servers.Event) bool {
+		return l.count(kind(director.KindUpgradeSuccess, "director")) == 2
+	})
+	mine := func(e servers.Event) bool {
+		return e.Server == "syslog" && e.Kind == "SMI-6-UPGRD_SUCCESS" && e.Attrs["mac"] == string(c.MAC)
+	}
+	l.waitEvent("two UPGRD_SUCCESS from the switch", func(servers.Event) bool { return l.count(mine) == 2 })
+}
+
+// Scenario 2: with the window closed a new switch gets a plain lease; once
+// the technician allows it, the next DHCP exchange carries the options.
+func TestScenarioWindowClosedGivesPlainLease(t *testing.T) {
+	l := newLab(t, defaultProfile, labOptions{closed: true})
+	sw := l.newSwitch(switchPID)
+	if _, err := sw.ZeroTouch(l.ctx); !errors.Is(err, devsim.ErrNoSmartInstall) {
+		t.Fatalf("ZeroTouch() with the window closed = %v, want %v", err, devsim.ErrNoSmartInstall)
+	}
+	lease := sw.Lease()
+	if lease.HasSmartInstall() || lease.ConfigFile != "" || !lease.Addr.IsValid() {
+		t.Errorf("lease with the window closed = %+v, want an address and no Smart Install options", lease)
+	}
+	if len(sw.Reads()) != 0 {
+		t.Errorf("the switch read %v, want nothing", sw.Reads())
+	}
+	c, _ := l.client(sw)
+	if c.Join != director.JoinDenied {
+		t.Errorf("join state = %c, want d", c.Join)
+	}
+	if e, ok := l.ev.find(kind(director.KindPlainLease, "director")); !ok || !strings.Contains(e.Detail, "closed") {
+		t.Errorf("plain-lease event = %+v, want one saying the window is closed", e)
+	}
+	if err := l.d.DB().SetJoin(c.MAC, director.JoinAllowed); err != nil {
+		t.Fatal(err)
+	}
+	res, err := sw.ZeroTouch(l.ctx)
+	if err != nil {
+		t.Fatalf("ZeroTouch() once allowed = %v", err)
+	}
+	smartInstallLease(t, "the lease once allowed", res.Lease, "imagelists/default-imagelist.txt", "images/seed.txt")
+}
+
+// Scenario 3 (the part a switch sees): outside the scheduled window a
+// switch gets a plain lease; when the test clock reaches the window it
+// joins; when the window ends the next switch gets a plain lease again.
+func TestScenarioOutsideScheduleGivesPlainLease(t *testing.T) {
+	const prof = defaultProfile + `join-window:
+  schedule: {start: "2009-07-07 10:00", duration: "04:00", end: "2009-07-10", recurring: true}
+`
+	at := func(s string) time.Time {
+		tm, err := time.ParseInLocation("2006-01-02 15:04", s, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tm
+	}
+	l := newLab(t, prof, labOptions{closed: true, start: at("2009-07-08 09:59")})
+	if err := l.d.FollowSchedule(); err != nil {
+		t.Fatal(err)
+	}
+	early := l.newSwitch(switchPID)
+	if _, err := early.ZeroTouch(l.ctx); !errors.Is(err, devsim.ErrNoSmartInstall) {
+		t.Fatalf("ZeroTouch() at 09:59 = %v, want %v", err, devsim.ErrNoSmartInstall)
+	}
+	if s := l.status(early); s != "P A d" {
+		t.Errorf("status at 09:59 = %q, want P A d", s)
+	}
+
+	l.clock.Set(at("2009-07-08 10:00"))
+	start := l.waitEvent("the window to open", func(e servers.Event) bool { return e.Kind == director.KindJoinWindow && e.Subject == "Start" })
+	if !start.Time.Equal(at("2009-07-08 10:00")) {
+		t.Errorf("window Start event at %v, want 10:00", start.Time)
+	}
+	if _, err := early.ZeroTouch(l.ctx); err != nil {
+		t.Fatalf("ZeroTouch() at 10:00 = %v, want the join", err)
+	}
+	l.waitClient(early, "S A a I C", func(director.Client) bool { return l.status(early) == "S A a I C" })
+
+	l.clock.Set(at("2009-07-08 14:00"))
+	l.waitEvent("the window to close", func(e servers.Event) bool { return e.Kind == director.KindJoinWindow && e.Subject == "End" })
+	late := l.newSwitch(switchPID)
+	if _, err := late.ZeroTouch(l.ctx); !errors.Is(err, devsim.ErrNoSmartInstall) {
+		t.Fatalf("ZeroTouch() at 14:00 = %v, want %v", err, devsim.ErrNoSmartInstall)
+	}
+	if s := l.status(late); s != "P A d" {
+		t.Errorf("status of a switch joining at 14:00 = %q, want P A d", s)
+	}
+}
+
+// Scenario 4: in manual mode a joining switch waits on the hold list (no
+// options, no backup) until the technician approves it; a switch removed
+// from the hold list cannot be approved.
+func TestScenarioManualModeHoldList(t *testing.T) {
+	l := newLab(t, "join-window: {mode: manual}\n"+defaultProfile, labOptions{})
+	x, y := l.newSwitch(switchPID), l.newSwitch(switchPID)
+	for _, sw := range []*devsim.SMIClient{x, y} {
+		if _, err := sw.ZeroTouch(l.ctx); !errors.Is(err, devsim.ErrNoSmartInstall) {
+			t.Fatalf("ZeroTouch() of a held switch = %v, want %v", err, devsim.ErrNoSmartInstall)
+		}
+	}
+	if held := l.d.DB().HoldList(); len(held) != 2 {
+		t.Fatalf("hold list = %v, want both switches", held)
+	}
+	if s := l.status(x); s != "P A h" {
+		t.Errorf("held status = %q, want P A h", s)
+	}
+	cx, _ := l.client(x)
+	if err := l.put(cx.IP, director.UploadName(cx), []byte("hostname held\n")); err == nil || !strings.Contains(err.Error(), "access violation") {
+		t.Errorf("backup write of a held switch = %v, want access violation", err)
+	}
+
+	if err := l.d.DB().Approve(cx.MAC); err != nil {
+		t.Fatal(err)
+	}
+	res, err := x.ZeroTouch(l.ctx)
+	if err != nil {
+		t.Fatalf("ZeroTouch() once approved = %v", err)
+	}
+	smartInstallLease(t, "the lease once approved", res.Lease, "imagelists/default-imagelist.txt", "images/seed.txt")
+	l.waitClient(x, "S A a I C", func(director.Client) bool { return l.status(x) == "S A a I C" })
+
+	cy, _ := l.client(y)
+	if err := l.d.DB().RemoveFromHold(cy.MAC); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.d.DB().Approve(cy.MAC); !errors.Is(err, director.ErrRefused) || !strings.Contains(err.Error(), "removed from the hold list") {
+		t.Errorf("Approve() after removal = %v, want a refusal that explains", err)
+	}
+	if _, err := y.ZeroTouch(l.ctx); !errors.Is(err, devsim.ErrNoSmartInstall) {
+		t.Errorf("ZeroTouch() of a removed switch = %v, want a plain lease", err)
+	}
+}
+
+// Scenario 8: backups over Smart Install type 8 rotate into REV1 and REV2
+// with the MD5 of the newest.
+func TestScenarioBackupOverType8RotatesREV1REV2(t *testing.T) {
+	l := newLab(t, defaultProfile, labOptions{})
+	sw := l.newSwitch(switchPID)
+	if _, err := sw.ZeroTouch(l.ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := l.waitClient(sw, "S A a I C", func(director.Client) bool { return l.status(sw) == "S A a I C" })
+	l.listen(sw)
+	client, _ := l.smiClient()
+	var last string
+	for i, content := range []string{"A", "B", "C"} {
+		last = "hostname sw1\n! revision " + content + "\nend\n"
+		sw.SetRunningConfig([]byte(last))
+		if _, err := l.d.Operate(l.ctx, client, director.Request{Op: director.OpBackup, Target: c.IP}, yes); err != nil {
+			t.Fatalf("backup %s: %v", content, err)
+		}
+		l.waitEvent("backup "+content, func(servers.Event) bool { return l.count(kind(director.KindBackupSuccess, "director")) == i+1 })
+	}
+	c, _ = l.client(sw)
+	if !c.Backup.Done || c.Backup.MD5 != md5Hex(last) {
+		t.Errorf("backup record = %+v, want done with the MD5 of revision C (%s)", c.Backup, md5Hex(last))
+	}
+	base := director.BaseName(c)
+	entries, _ := os.ReadDir(filepath.Join(l.root, director.BackupsDir))
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{base + ".REV1", base + ".REV2"}; !slices.Equal(names, want) {
+		t.Fatalf("backups/ = %v, want %v", names, want)
+	}
+	for suffix, rev := range map[string]string{".REV1": "B", ".REV2": "C"} {
+		b, _ := os.ReadFile(filepath.Join(l.root, director.BackupsDir, base+suffix))
+		if !strings.Contains(string(b), "revision "+rev) {
+			t.Errorf("%s = %q, want revision %s", base+suffix, b, rev)
+		}
+	}
+	if c.Backup.File != director.BackupsDir+"/"+base+".REV2" {
+		t.Errorf("latest backup file = %q, want %s.REV2", c.Backup.File, base)
+	}
+	staging, _ := os.ReadDir(filepath.Join(l.root, filepath.FromSlash(director.StagingDir)))
+	if len(staging) != 0 {
+		t.Errorf("staging folder holds %d files after the backups, want none", len(staging))
+	}
+	if n := l.count(kind(director.KindBackupSuccess, "director")); n != 3 {
+		t.Errorf("%d BACKUP_SUCCESS events, want 3", n)
+	}
+}
+
+func md5Hex(s string) string {
+	sum := md5.Sum([]byte(s))
+	return strings.ToUpper(hex.EncodeToString(sum[:]))
+}
+
+// Scenario 9: a replacement switch (new MAC, same product ID, same
+// upstream port as an inactive one) inherits the last backup as its
+// configuration and takes the old entry's place.
+func TestScenarioReplacementInheritsLastBackup(t *testing.T) {
+	l := newLab(t, defaultProfile, labOptions{})
+	up := director.Attachment{Host: "10.0.0.2", Interface: "GigabitEthernet1/0/5"}
+	a := l.newSwitch(switchPID)
+	// What CDP on the uplink said about A (the director takes neighbours
+	// through Observe).
+	if _, err := l.d.DB().Observe(director.Sighting{MAC: director.MACFrom(a.MAC), PID: switchPID, Upstream: up, Source: "cdp"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.ZeroTouch(l.ctx); err != nil {
+		t.Fatal(err)
+	}
+	ca := l.waitClient(a, "A joined", func(director.Client) bool { return l.status(a) == "S A a I C" })
+	l.listen(a)
+	const running = "hostname sw1\n! A's own configuration\nend\n"
+	a.SetRunningConfig([]byte(running))
+	client, _ := l.smiClient()
+	if _, err := l.d.Operate(l.ctx, client, director.Request{Op: director.OpBackup, Target: ca.IP}, yes); err != nil {
+		t.Fatal(err)
+	}
+	ca = l.waitClient(a, "A's backup", func(c director.Client) bool { return c.Backup.Done })
+
+	// A falls silent for three keepalive periods; B appears on its port.
+	l.clock.Set(l.clock.Now().Add(3*l.d.DB().Keepalive() + time.Second))
+	if s := l.status(a); !strings.HasPrefix(s, "S I") {
+		t.Fatalf("A after three silent keepalive periods = %q, want inactive", s)
+	}
+	b := l.newSwitch(switchPID)
+	if _, err := l.d.DB().Observe(director.Sighting{MAC: director.MACFrom(b.MAC), PID: switchPID, Upstream: director.Attachment{Host: "10.0.0.2", Interface: "Gi1/0/5"}, Source: "cdp"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.ZeroTouch(l.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Lease.ConfigFile != ca.Backup.File {
+		t.Errorf("B's option 67 = %q, want A's latest backup %s", res.Lease.ConfigFile, ca.Backup.File)
+	}
+	e, ok := l.ev.find(kind(director.KindSwitchReplace, "director"))
+	if !ok || e.Subject != string(ca.MAC) || e.Peer != string(director.MACFrom(b.MAC)) {
+		t.Errorf("SWITCH_REPLACE event = %+v (found %v), want A replaced by B", e, ok)
+	}
+	cb := l.waitClient(b, "B configured", func(c director.Client) bool { return c.Config.State == director.Done })
+	if _, ok := l.client(a); ok {
+		t.Error("A's entry is still in the database")
+	}
+	if cb.Index != ca.Index || cb.Replaced != ca.MAC {
+		t.Errorf("B = index %d replacing %q, want A's index %d and A's MAC", cb.Index, cb.Replaced, ca.Index)
+	}
+	if !slices.Contains(b.Reads(), ca.Backup.File) {
+		t.Errorf("B read %v, want A's backup among them", b.Reads())
+	}
+}
+
+// Scenario 7 with three members: a stack gets one image per member in
+// member order and reports each.
+func TestScenarioStackOfThreeMembers(t *testing.T) {
+	const prof = defaultProfile + `groups:
+  - name: closet-stack
+    stack:
+      - {member: 1, family: "3750", ports: 24poe, image: s1.tar}
+      - {member: 2, family: "3750", ports: 24poe, image: s2.tar}
+      - {member: 3, family: "3750", ports: 24poe, image: s3.tar}
+    config: seed.txt
+`
+	l := newLab(t, prof, labOptions{})
+	sw := l.newSwitch("WS-C3750-24PS-S")
+	sw.Stack = []devsim.SMIMember{{PID: "WS-C3750-24PS-S", Serial: "S1"}, {PID: "WS-C3750-24PS-S", Serial: "S2"}, {PID: "WS-C3750-24PS-S", Serial: "S3"}}
+	res, err := sw.ZeroTouch(l.ctx)
+	if err != nil {
+		t.Fatalf("ZeroTouch() = %v", err)
+	}
+	const list = "imagelists/closet-stack-m123-imagelist.txt"
+	smartInstallLease(t, "the stack's lease", res.Lease, list, "images/seed.txt")
+	if want := []string{"images/s1.tar", "images/s2.tar", "images/s3.tar"}; !slices.Equal(res.Images, want) {
+		t.Errorf("image list = %v, want %v", res.Images, want)
+	}
+	c := l.waitClient(sw, "S A a I C", func(director.Client) bool { return l.status(sw) == "S A a I C" })
+	if len(c.Members) != 3 || c.Group != "closet-stack" {
+		t.Errorf("stack entry = %d members, group %q; want 3 members of closet-stack", len(c.Members), c.Group)
+	}
+	if got := director.RenderStatus(fcIP, []director.Client{c}, l.clock.Now(), l.d.DB().Keepalive()); strings.Count(got, "WS-C3750-24PS-S") != 3 {
+		t.Errorf("status lists the stack as:\n%s\nwant one row per member", got)
+	}
+}
+
+// A switch with a release older than Smart Install ignores option 125,
+// fetches only its configuration, logs nothing of SMI and refuses TCP
+// 4786: the director tracks the configuration and, once probed, marks it
+// N (non Smart Install).
+func TestScenarioPreSmartInstallClient(t *testing.T) {
+	l := newLab(t, defaultProfile, labOptions{})
+	sw := l.newSwitch("WS-C2960-24TT-L")
+	sw.PreSmartInstall = true
+	if _, err := sw.ZeroTouch(l.ctx); err != nil {
+		t.Fatalf("ZeroTouch() = %v", err)
+	}
+	if want := []string{"images/seed.txt"}; !slices.Equal(sw.Reads(), want) {
+		t.Errorf("the old switch read %v, want only its configuration %v", sw.Reads(), want)
+	}
+	c := l.waitClient(sw, "the config fetched", func(c director.Client) bool { return c.Config.State == director.Done })
+	if s := l.status(sw); s != "P A a C" {
+		t.Errorf("status = %q, want P A a C (type unknown until probed)", s)
+	}
+	if l.count(func(e servers.Event) bool { return e.Server == "syslog" && strings.HasPrefix(string(e.Kind), "SMI-") }) != 0 {
+		t.Error("an SMI syslog message arrived from a pre-Smart-Install switch")
+	}
+	client, dials := l.smiClient()
+	if _, err := l.d.Operate(l.ctx, client, director.Request{Op: director.OpProbe, Target: c.IP}, yes); err == nil {
+		t.Error("probe of a switch without Smart Install succeeded")
+	}
+	if dials.Load() != 1 {
+		t.Errorf("%d connections tried, want the one probe", dials.Load())
+	}
+	if s := l.status(sw); s != "N A a C" {
+		t.Errorf("status after the probe = %q, want N A a C", s)
+	}
+}
+
+// Scenario 14(a): another DHCP server (dnsmasq) answers on the segment, so
+// the director refuses to start and nothing of fieldcon answers a switch.
+func TestScenarioRefusesDHCPNextToAnotherServer(t *testing.T) {
+	if _, err := exec.LookPath("dnsmasq"); err != nil {
+		t.Skip("skipped: dnsmasq is not installed (scripts/install-test-deps.sh installs it)")
+	}
+	l := newLab(t, defaultProfile, labOptions{noServe: true})
+	startDnsmasq(t, l)
+	l.serve(dhcp.Preflight{Interface: l.srvIf}.Check)
+	var err error
+	select {
+	case err = <-l.serveErr:
+		l.serveErr = nil
+	case <-l.ctx.Done():
+		t.Fatal("Serve did not return next to another DHCP server")
+	}
+	var fe *dhcp.ForeignServerError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "10.99.0.2") || !strings.Contains(err.Error(), "--force") {
+		t.Fatalf("Serve() = %v, want a refusal naming dnsmasq at 10.99.0.2 and the way out", err)
+	}
+	if _, ok := l.ev.find(func(e servers.Event) bool { return e.Kind == servers.Started }); ok {
+		t.Error("a server started although the director refused")
+	}
+	if e, ok := l.ev.find(kind(director.KindDirector, "director")); !ok || e.Subject != "Disabled" {
+		t.Errorf("director event = %+v, want Director is Disabled", e)
+	}
+}
+
+// startDnsmasq runs dnsmasq as a second DHCP server on the switches' side
+// (10.99.0.2, range .50-.60) and returns once it says it serves.
+func startDnsmasq(t *testing.T, l *lab) {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("ip", "netns", "exec", l.cliNS, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
+		"--interface="+l.cliIf, "--bind-interfaces", "--dhcp-range=10.99.0.50,10.99.0.60,255.255.255.0,1h",
+		"--dhcp-leasefile="+filepath.Join(dir, "leases"), "--pid-file="+filepath.Join(dir, "pid"), "--log-facility=-")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	ready := make(chan error, 1)
+	go func() {
+		var seen strings.Builder
+		buf := make([]byte, 4096)
+		said := false
+		for {
+			n, err := stderr.Read(buf)
+			seen.Write(buf[:n])
+			if !said && strings.Contains(seen.String(), "DHCP, IP range") {
+				said = true
+				ready <- nil
+			}
+			if err != nil {
+				if !said {
+					ready <- fmt.Errorf("dnsmasq ended: %v\n%s", err, seen.String())
+				}
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-ready:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-l.ctx.Done():
+		t.Fatal("dnsmasq did not start")
+	}
+}
+
+// Scenario 14(b): the service interface carries the default route, so the
+// director refuses to start.
+func TestScenarioRefusesTheDefaultRouteInterface(t *testing.T) {
+	l := newLab(t, defaultProfile, labOptions{noServe: true})
+	l.ip("-n", l.srvNS, "route", "add", "default", "via", "10.99.0.254", "dev", l.srvIf)
+	l.serve(dhcp.Preflight{Interface: l.srvIf, ProbeTimeout: 200 * time.Millisecond}.Check)
+	var err error
+	select {
+	case err = <-l.serveErr:
+		l.serveErr = nil
+	case <-l.ctx.Done():
+		t.Fatal("Serve did not return on the default-route interface")
+	}
+	if !errors.Is(err, dhcp.ErrDefaultRoute) {
+		t.Fatalf("Serve() = %v, want %v", err, dhcp.ErrDefaultRoute)
+	}
+}
+
+// A backup write from a held switch or from an address the director does
+// not know is refused, and nothing is stored.
+func TestScenarioBackupFromHeldOrUnknownClientRefused(t *testing.T) {
+	l := newLab(t, "join-window: {mode: manual}\n"+defaultProfile, labOptions{})
+	held := l.newSwitch(switchPID)
+	if _, err := held.ZeroTouch(l.ctx); !errors.Is(err, devsim.ErrNoSmartInstall) {
+		t.Fatalf("ZeroTouch() = %v, want a plain lease (held)", err)
+	}
+	ch, _ := l.client(held)
+	stranger := fcIP.Next().Next().Next() // 10.99.0.4: on the segment, not in the database
+	l.addAddress(stranger)
+	tests := []struct {
+		name string
+		from string
+		file string
+	}{
+		{"held switch, its own name", ch.IP.String(), director.UploadName(ch)},
+		{"unknown address, the held switch's name", stranger.String(), director.UploadName(ch)},
+		{"unknown address, any name", stranger.String(), "backups/Switch-0000.0000.0001"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			from := ch.IP
+			if tt.from != ch.IP.String() {
+				from = stranger
+			}
+			err := l.put(from, tt.file, []byte("hostname intruder\n"))
+			if err == nil || !strings.Contains(err.Error(), "access violation") {
+				t.Errorf("Put(%s) from %s = %v, want access violation", tt.file, tt.from, err)
+			}
+		})
+	}
+	for _, d := range []string{director.BackupsDir, director.StagingDir} {
+		if entries, _ := os.ReadDir(filepath.Join(l.root, filepath.FromSlash(d))); len(entries) != 0 {
+			t.Errorf("%s holds %d files after refused writes, want none", d, len(entries))
+		}
+	}
+	if n := l.count(kind(director.KindBackupFailure, "director")); n != len(tests) {
+		t.Errorf("%d BACKUP_FAILURE events, want %d", n, len(tests))
+	}
+}
+
+// An on-demand operation without exactly one confirmed target sends
+// nothing: no connection reaches the switch's TCP 4786.
+func TestScenarioSMIOperationWithoutConfirmedTargetRefused(t *testing.T) {
+	l := newLab(t, defaultProfile, labOptions{})
+	sw := l.newSwitch(switchPID)
+	if _, err := sw.ZeroTouch(l.ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := l.waitClient(sw, "joined", func(director.Client) bool { return l.status(sw) == "S A a I C" })
+	l.listen(sw)
+	client, dials := l.smiClient()
+	no := func(string) bool { return false }
+	tests := []struct {
+		name    string
+		req     director.Request
+		confirm director.Confirm
+		want    error
+	}{
+		{"no target", director.Request{Op: director.OpBackup}, yes, director.ErrTarget},
+		{"broadcast target", director.Request{Op: director.OpProbe, Target: netip.MustParseAddr("255.255.255.255")}, yes, director.ErrTarget},
+		{"not a database client", director.Request{Op: director.OpProbe, Target: fcIP.Next()}, yes, director.ErrTarget},
+		{"declined", director.Request{Op: director.OpImage, Target: c.IP}, no, director.ErrNotConfirmed},
+		{"no one to ask", director.Request{Op: director.OpConfig, Target: c.IP}, nil, director.ErrNotConfirmed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := l.d.Operate(l.ctx, client, tt.req, tt.confirm); !errors.Is(err, tt.want) {
+				t.Errorf("Operate(%+v) = %v, want %v", tt.req, err, tt.want)
+			}
+		})
+	}
+	for _, target := range []string{"10.99.0.100-10.99.0.200", "10.99.0.0/24", "10.99.0.101,10.99.0.102", "255.255.255.255"} {
+		if _, err := director.ParseTarget(target); !errors.Is(err, director.ErrTarget) {
+			t.Errorf("ParseTarget(%q) = %v, want %v", target, err, director.ErrTarget)
+		}
+	}
+	if n := dials.Load(); n != 0 {
+		t.Errorf("%d connections to TCP 4786 were tried, want none", n)
+	}
+	// The same client with a confirmation does reach the switch: the
+	// checks above are what stopped it.
+	asked := ""
+	reply, err := l.d.Operate(l.ctx, client, director.Request{Op: director.OpProbe, Target: c.IP}, func(q string) bool { asked = q; return true })
+	if err != nil || reply.Result != smi.ProbeClient {
+		t.Fatalf("confirmed probe = %v, %v; want a Smart Install client", reply.Result, err)
+	}
+	if !strings.Contains(asked, c.IP.String()) || !strings.Contains(asked, string(c.MAC)) {
+		t.Errorf("confirmation %q does not name the client (%s, %s)", asked, c.IP, c.MAC)
+	}
+}
