@@ -344,6 +344,19 @@ func TestRefusesNames(t *testing.T) {
 			}
 		})
 	}
+	// The ERROR packet leaves before its event is reported: wait for the
+	// events (the deadline only guards against a hang).
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for len(ts.eventsOf(servers.Refused)) < len(tests) {
+		select {
+		case <-ts.notify:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
 	if refused := ts.eventsOf(servers.Refused); len(refused) != len(tests) {
 		t.Errorf("%d refused events, want %d", len(refused), len(tests))
 	}
