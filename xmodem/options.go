@@ -190,3 +190,16 @@ func (o Options) withDefaults() (settings, error) {
 	def(&o.ConfirmTimeout, DefaultConfirmTimeout)
 	return settings{o}, nil
 }
+
+// TimeoutFor returns a round-trip timeout for a line at baud: three times
+// what a 1K block takes on the wire, and at least two seconds. Shorter than
+// DefaultTimeout on fast lines, it gets a lost block or answer repeated
+// sooner; long enough that a slow answer is not mistaken for a lost one.
+func TimeoutFor(baud int) time.Duration {
+	if baud <= 0 {
+		return DefaultTimeout
+	}
+	// 1029 bytes of block and 1 of answer, 10 bits each at 8N1.
+	wire := time.Duration(maxBlockLen+1) * 10 * time.Second
+	return max(3*wire/time.Duration(baud), 2*time.Second)
+}

@@ -280,3 +280,20 @@ func TestParseMode(t *testing.T) {
 		t.Errorf("ParseMode(zmodem) error = %v, want ErrBadOptions", err)
 	}
 }
+
+func TestTimeoutFor(t *testing.T) {
+	tests := []struct {
+		baud int
+		want time.Duration
+	}{
+		{0, DefaultTimeout},
+		{115200, 2 * time.Second},
+		{9600, 3 * 1030 * 10 * time.Second / 9600},
+		{1200, 3 * 1030 * 10 * time.Second / 1200},
+	}
+	for _, tt := range tests {
+		if got := TimeoutFor(tt.baud); got != tt.want {
+			t.Errorf("TimeoutFor(%d) = %v, want %v", tt.baud, got, tt.want)
+		}
+	}
+}

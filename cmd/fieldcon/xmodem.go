@@ -45,8 +45,8 @@ Flags:
   --size BYTES    receive: cut the padding at this size
   --to flash:NAME upload: where the loader stores the file
   --retries N     tries per block (default 10)
-  --timeout D     round-trip timeout (default 10s; a 1K block takes 1.1 s at
-                  9600 baud)
+  --timeout D     round-trip timeout (default: three 1K blocks' line time,
+                  at least 2s; a 1K block takes 1.1 s at 9600 baud)
 
 Progress goes to stderr. Ctrl-C cancels the transfer on both sides.
 `,
@@ -100,6 +100,9 @@ func runXmodem(ctx context.Context, e *Env, args []string) error {
 	}
 	if verb == "upload" && !regexp.MustCompile(`^flash:\S+$`).MatchString(*to) {
 		return usageErr("xmodem", "upload wants --to flash:NAME, for example --to flash:c2960-lanbasek9-mz.150-2.SE11.bin")
+	}
+	if *timeout == 0 {
+		*timeout = xmodem.TimeoutFor(*baud)
 	}
 	o := xmodem.Options{Mode: mode, Retries: *retries, Timeout: *timeout, YModem: *ymodem, Size: *size}
 	o.Progress = transferProgress(e.Stderr)
