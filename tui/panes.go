@@ -8,5 +8,6 @@ func panes() []PaneFactory {
 		newRecoveryPane,
 		newImagesPane,
 		newServersPane,
+		newDirectorPane,
 	}
 }

@@ -128,7 +128,9 @@ func runTUI(ctx context.Context, e *Env, opts tuiOptions) error {
 	hook, serverEvents, _ := servers.Channel(1024)
 	srvs := &tuiServers{ws: ws, db: db, cat: cat, hook: hook, running: map[string]*runningServer{}}
 	defer srvs.Close()
-	o.Servers, o.ServerEvents = srvs, serverEvents
+	dir := newTUIDirector(ws, db, hook)
+	defer dir.shutdown()
+	o.Servers, o.ServerEvents = tuiControl{srvs, dir}, serverEvents
 	if opts.Port != "" {
 		con, err := open(ctx, tui.PortChoice{Port: opts.Port, Baud: baud})
 		if err != nil {
