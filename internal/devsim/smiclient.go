@@ -339,19 +339,40 @@ func (c *SMIClient) tftp(ctx context.Context, server netip.Addr) (*TFTPClient, f
 
 // Get fetches one file from server by TFTP.
 func (c *SMIClient) Get(ctx context.Context, server netip.Addr, name string) ([]byte, error) {
-	tc, done, err := c.tftp(ctx, server)
-	if err != nil {
+	var b bytes.Buffer
+	if _, err := c.fetch(ctx, server, name, &b); err != nil {
 		return nil, err
 	}
+	return b.Bytes(), nil
+}
+
+// fetch copies one file from server to w by TFTP and counts it; images go
+// to io.Discard, so fifty simulated switches do not hold a gigabyte.
+func (c *SMIClient) fetch(ctx context.Context, server netip.Addr, name string, w io.Writer) (int64, error) {
+	tc, done, err := c.tftp(ctx, server)
+	if err != nil {
+		return 0, err
+	}
 	defer done()
-	var b bytes.Buffer
-	if _, err := tc.Get(ctx, name, &b); err != nil {
-		return nil, fmt.Errorf("tftp get %s: %w", name, err)
+	cw := &countWriter{w: w}
+	if _, err := tc.Get(ctx, name, cw); err != nil {
+		return cw.n, fmt.Errorf("tftp get %s: %w", name, err)
 	}
 	c.mu.Lock()
 	c.reads = append(c.reads, name)
 	c.mu.Unlock()
-	return b.Bytes(), nil
+	return cw.n, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // put uploads data to server by TFTP.
@@ -441,11 +462,11 @@ func (c *SMIClient) ZeroTouch(ctx context.Context) (SMIResult, error) {
 		}
 		_ = c.Syslog(ctx, srv, fmt.Sprintf("%%SMI-6-UPGRD_STARTED: Device (IP address: %s) image upgrade has started", ip))
 		for _, img := range res.Images {
-			b, err := c.Get(ctx, srv, img)
+			n, err := c.fetch(ctx, srv, img, io.Discard)
 			if err != nil {
 				return fail("image", err)
 			}
-			res.Bytes += int64(len(b))
+			res.Bytes += n
 		}
 		_ = c.Syslog(ctx, srv, fmt.Sprintf("%%SMI-6-UPGRD_SUCCESS: Device (IP address: %s) image has upgraded successfully", ip))
 	}
@@ -574,7 +595,7 @@ func (c *SMIClient) serveSMI(ctx context.Context, conn net.Conn) {
 				}
 				for _, line := range strings.Split(string(list), "\n") {
 					if line = strings.TrimSpace(line); line != "" {
-						if _, err := c.Get(ctx, r.ImageListURL.Server, line); err != nil {
+						if _, err := c.fetch(ctx, r.ImageListURL.Server, line, io.Discard); err != nil {
 							return err
 						}
 					}
