@@ -44,5 +44,16 @@ done
 start=$(date +%s.%N)
 ip netns exec fcdir-bcli "$tmp/clients" -iface fcdirb1 -n "$N"
 end=$(date +%s.%N)
+# The director's own view: one UPGRD_SUCCESS for the image and one for the
+# configuration of every switch (its event log is the serve output).
+want=$((2 * N))
+i=0
+until [ "$(grep -c 'director SMI-6-UPGRD_SUCCESS' "$tmp/director.log")" -ge $want ]; do
+	i=$((i + 1)); [ $i -gt 100 ] && break
+	sleep 0.1
+done
+seen=$(grep -c 'director SMI-6-UPGRD_SUCCESS' "$tmp/director.log")
+done_at=$(date +%s.%N)
 peak=$(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status)
-echo "director: $N switches joined in $(echo "$end - $start" | bc) s (image ${SIZE_MB} MB each); director peak memory (VmHWM) $peak"
+echo "director: $N switches joined in $(echo "$end - $start" | bc) s (image ${SIZE_MB} MB each); the director logged $seen of $want UPGRD_SUCCESS after $(echo "$done_at - $start" | bc) s; director peak memory (VmHWM) $peak"
+[ "$seen" -ge $want ] || { echo "bench/director: the director did not see every switch succeed" >&2; exit 1; }
