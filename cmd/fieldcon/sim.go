@@ -13,7 +13,7 @@ import (
 
 func simCommand() *command {
 	var b strings.Builder
-	b.WriteString(`fieldcon sim --device NAME [--baud N] [--headless | --plain]
+	b.WriteString(`fieldcon sim --device NAME [--baud N] [--boot-missing] [--headless | --plain]
 
 Runs a simulated Cisco device on a new pseudo-terminal, behind a serial line
 that carries bytes no faster than the configured speed and garbles them when
@@ -21,6 +21,9 @@ the two ends disagree on it, like a real console cable. No hardware, no root.
 
   --device NAME   the device to play (see below)
   --baud N        the device's console speed at power-on (default 9600)
+  --boot-missing  catalyst only: BOOT names an IOS image that is not in
+                  flash, as on a switch whose image was deleted: it fails
+                  to boot at power-on and stops at switch:
   --headless      print the port path as the first line and run until
                   interrupted, for tests and other terminal programs;
                   without it, fieldcon's console opens on the port
@@ -39,12 +42,17 @@ Devices:
 	}
 }
 
+// missingBootImage is the image --boot-missing points BOOT at: a real
+// 2960 name, so the loader's error reads like the field's.
+const missingBootImage = "c2960-lanbasek9-mz.150-2.SE11.bin"
+
 func runSim(ctx context.Context, e *Env, args []string) error {
 	fs := newFlags("sim")
 	device := fs.String("device", "", "")
 	baud := fs.Int("baud", 9600, "")
 	headless := fs.Bool("headless", false, "")
 	plain := fs.Bool("plain", false, "")
+	bootMissing := fs.Bool("boot-missing", false, "")
 	if err := parseFlags(e, "sim", fs, args); err != nil {
 		return err
 	}
@@ -58,8 +66,14 @@ func runSim(ctx context.Context, e *Env, args []string) error {
 		return usageErr("sim", "unknown device %q; choose one of: %s", *device, strings.Join(names, ", "))
 	case *baud <= 0:
 		return usageErr("sim", "--baud %d is not a speed; Cisco consoles use 9600 (default) up to 115200", *baud)
+	case *bootMissing && *device != "catalyst":
+		return usageErr("sim", "--boot-missing is for --device catalyst")
 	}
-	s, err := devsim.Start(ctx, devsim.Options{Profile: *device, Baud: *baud})
+	o := devsim.Options{Profile: *device, Baud: *baud}
+	if *bootMissing {
+		o.Env = map[string]string{"BOOT": "flash:" + missingBootImage}
+	}
+	s, err := devsim.Start(ctx, o)
 	if err != nil {
 		return fmt.Errorf("start the simulated %s: %w", *device, err)
 	}
