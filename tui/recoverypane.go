@@ -34,6 +34,10 @@ type recoveryPane struct {
 	entries []recovery.Entry
 	sel     int
 	fast    bool
+	// values are the typed settings by playbookInput key; form, when
+	// not nil, is the settings of one playbook being typed.
+	values map[string]string
+	form   *recoveryForm
 
 	run      *recoveryRun
 	runSeq   int
@@ -106,7 +110,7 @@ func (a tuiAsker) Ask(ctx context.Context, q recovery.Question) (string, error) 
 const maxRunLog = 50
 
 func newRecoveryPane(c *Common, o *Options) Pane {
-	p := &recoveryPane{common: c, opts: o, deps: o.Recovery, con: o.Console, port: o.Port}
+	p := &recoveryPane{common: c, opts: o, deps: o.Recovery, con: o.Console, port: o.Port, values: map[string]string{}}
 	if o.Console != nil {
 		p.prompt = o.Console.Prompt()
 	}
@@ -206,7 +210,8 @@ func (p *recoveryPane) Init() tea.Cmd {
 
 func (p *recoveryPane) Title() string { return "Recovery" }
 
-func (p *recoveryPane) TakesTyping() bool { return false }
+// TakesTyping is true while settings are typed, so letters reach them.
+func (p *recoveryPane) TakesTyping() bool { return p.form != nil && p.run == nil }
 
 func (p *recoveryPane) SetSize(w, h int) { p.common.SetSize(w, h) }
 
@@ -294,6 +299,12 @@ func (p *recoveryPane) Update(msg tea.Msg) tea.Cmd {
 		return p.waitReports()
 	case tea.KeyPressMsg:
 		return p.key(msg)
+	case tea.PasteMsg:
+		if p.form != nil && p.run == nil {
+			first, _, _ := strings.Cut(msg.Content, "\n")
+			p.form.fields[p.form.field].Insert(strings.TrimSpace(first))
+		}
+		return nil
 	}
 	return nil
 }
@@ -304,10 +315,10 @@ func (p *recoveryPane) waitReports() tea.Cmd {
 	return r.pump.next(func(rs []recoveryReport) tea.Msg { return recoveryReportsMsg{run: id, reports: rs} })
 }
 
-// start builds the playbook under the cursor with the recovery image and
-// adapts the console, in a command (the catalog reads the store and hashes
-// a changed file).
-func (p *recoveryPane) start() tea.Cmd {
+// start builds the playbook with the recovery image and the typed
+// settings and adapts the console, in a command (the catalog reads the
+// store and hashes a changed file).
+func (p *recoveryPane) start(entry recovery.Entry) tea.Cmd {
 	switch {
 	case p.deps == nil || p.deps.Adapt == nil:
 		p.note, p.noteBad = "✗ this build cannot run playbooks from the TUI; use fieldcon recover", true
@@ -315,31 +326,41 @@ func (p *recoveryPane) start() tea.Cmd {
 	case p.con == nil:
 		p.note, p.noteBad = "✗ no console is open: pick the port in the Console tab first", true
 		return nil
-	case len(p.entries) == 0 || p.starting:
+	case p.starting:
 		return nil
 	}
-	entry := p.entries[p.sel]
+	setup, _ := playbookSetupFor(entry.Name)
+	if _, err := setup.validate(p.values); err != nil {
+		p.note, p.noteBad = "✗ "+err.Error(), true
+		return nil
+	}
+	params, extra := setup.params(p.values, "", p.fast)
 	p.runSeq++
 	p.starting = true
 	p.note, p.noteBad = "Preparing "+entry.Title+"…", false
-	seq, cat, ctx, deps, con, fast := p.runSeq, p.opts.Images, p.common.Ctx, p.deps, p.con, p.fast
+	seq, cat, ctx, deps, con := p.runSeq, p.opts.Images, p.common.Ctx, p.deps, p.con
 	return func() tea.Msg {
-		var img string
-		if cat != nil {
+		if setup.image && cat != nil {
 			e, _, err := cat.Recovery(ctx)
 			switch {
 			case err == nil:
-				img = e.Path
+				params.Image = e.Path
 			case !errors.Is(err, images.ErrNoSelection):
 				return recoveryReadyMsg{seq: seq, err: err}
 			}
 		}
-		pb, vars, err := entry.Build(recovery.Params{Image: img, Fast: fast}, deps.Tools)
+		if setup.image && params.Image == "" {
+			return recoveryReadyMsg{seq: seq, err: errors.New(entry.Name + " needs an image: choose one in the Images tab (u marks it for recovery)")}
+		}
+		pb, vars, err := entry.Build(params, deps.Tools)
 		if err != nil {
-			if img == "" {
-				err = errors.New(entry.Name + " needs an image: choose one in the Images tab (u marks it for recovery)")
-			}
 			return recoveryReadyMsg{seq: seq, err: err}
+		}
+		if vars == nil {
+			vars = recovery.Vars{}
+		}
+		for k, v := range extra {
+			vars[k] = v
 		}
 		rc, release, err := deps.Adapt(con)
 		if err != nil {
@@ -362,7 +383,7 @@ func (p *recoveryPane) startRun(m recoveryReadyMsg) tea.Cmd {
 		r.steps = append(r.steps, stepRow{name: s.Name, what: s.Action.Describe(m.vars)})
 	}
 	p.run = r
-	p.note = ""
+	p.form, p.note = nil, ""
 	p.diagnoses = nil
 	rn := &recovery.Runner{
 		Console:  m.con,
@@ -457,15 +478,27 @@ func (p *recoveryPane) key(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if p.form != nil {
+		return p.formKey(k)
+	}
+	if len(p.entries) == 0 {
+		return nil
+	}
+	entry := p.entries[p.sel]
+	setup, _ := playbookSetupFor(entry.Name)
 	switch {
 	case key.Matches(k, keys.Up):
 		p.sel = max(p.sel-1, 0)
 	case key.Matches(k, keys.Down):
-		p.sel = min(p.sel+1, max(len(p.entries)-1, 0))
-	case key.Matches(k, keys.Fast):
+		p.sel = min(p.sel+1, len(p.entries)-1)
+	case key.Matches(k, keys.Fast) && setup.fast:
 		p.fast = !p.fast
+	case key.Matches(k, keys.Fast):
+		p.note, p.noteBad = entry.Name+" has no console transfer to speed up", false
+	case key.Matches(k, keys.Accept) && len(setup.inputs) > 0:
+		p.openForm(entry, setup)
 	case key.Matches(k, keys.Accept):
-		return p.start()
+		return p.start(entry)
 	}
 	return nil
 }
@@ -507,10 +540,15 @@ func (p *recoveryPane) View() string {
 	lines = append(lines, "")
 	foot := p.footer(w)
 	doctor := p.doctorLines(w)
-	if p.run != nil {
-		lines = append(lines, p.runLines(w, h-len(foot)-len(doctor)-len(lines))...)
-	} else {
-		lines = append(lines, p.listLines(w)...)
+	room := h - len(foot) - len(doctor) - len(lines)
+	switch {
+	case p.run != nil:
+		lines = append(lines, p.runLines(w, room)...)
+	case p.form != nil:
+		form, _, _ := p.formLines(w)
+		lines = append(lines, form...)
+	default:
+		lines = append(lines, p.listLines(w, room)...)
 	}
 	lines = append(lines, doctor...)
 
@@ -545,53 +583,131 @@ func (p *recoveryPane) header() string {
 	return "Recovery · " + dev + " · " + img
 }
 
-func (p *recoveryPane) listLines(w int) []string {
+// listLines is the playbooks, those for the prompt first, with the one
+// under the cursor explained: what it does, where it starts, what it will
+// run with. When they do not fit in room lines, the list scrolls to keep
+// the cursor's playbook in view.
+func (p *recoveryPane) listLines(w, room int) []string {
 	st := p.common.Styles
-	var lines []string
 	if len(p.entries) == 0 {
 		return []string{"  No playbooks in this build."}
 	}
+	nameW := 0
+	for _, e := range p.entries {
+		nameW = max(nameW, len([]rune(e.Name)))
+	}
+	nameW = min(nameW, 24)
+	var lines []string
+	var named []bool // the line names a playbook
+	add := func(l string, name bool) {
+		lines = append(lines, l)
+		named = append(named, name)
+	}
 	headed := false
+	selFrom, selTo := 0, 0
 	for i, e := range p.entries {
 		fit := p.suggested(e)
 		switch {
 		case i == 0 && fit:
-			lines = append(lines, "Playbooks for the "+p.prompt.String()+" prompt:")
+			add("Playbooks for the "+p.prompt.String()+" prompt:", false)
 		case !fit && !headed:
 			headed = true
 			if i == 0 {
-				lines = append(lines, "Playbooks (none starts at the prompt the device shows now):")
+				add("Playbooks (none starts at the prompt the device shows now):", false)
 			} else {
-				lines = append(lines, "", "Other playbooks:")
+				add("", false)
+				add("Other playbooks:", false)
 			}
 		}
 		mark := "  "
 		if i == p.sel {
 			mark = "▸ "
+			selFrom = len(lines)
 		}
-		line := truncate(fmt.Sprintf("%s%-20s %s", mark, e.Name, e.Title), w)
+		line := truncate(mark+padRight(truncate(e.Name, nameW), nameW)+" "+e.Title, w)
 		switch {
 		case i == p.sel:
 			line = st.Selected.Render(line)
 		case !fit:
 			line = st.Dim.Render(line)
 		}
-		lines = append(lines, line)
+		add(line, true)
 		if i == p.sel {
-			for _, l := range wrap(e.Summary, w-6) {
-				lines = append(lines, st.Dim.Render("      "+l))
+			for _, l := range p.details(e, w) {
+				add(l, false)
 			}
-			if len(e.StartsAt) > 0 {
-				lines = append(lines, st.Dim.Render(truncate("      starts at: "+strings.Join(e.StartsAt, ", "), w)))
-			}
+			selTo = len(lines)
 		}
 	}
-	fast := "off"
-	if p.fast {
-		fast = "on: the console speed is raised for transfers and restored after"
+	if len(lines) <= room {
+		return lines
 	}
-	lines = append(lines, "", truncate("Fast transfer: "+fast, w))
+	window := func(n int) (int, int) {
+		from := min(max(selTo-n, 0), selFrom)
+		return from, min(from+max(n, 1), len(lines))
+	}
+	// Each "more" line takes a row from the window; two rounds settle it.
+	from, to := window(room)
+	for range 2 {
+		n := room
+		if from > 0 {
+			n--
+		}
+		if to < len(lines) {
+			n--
+		}
+		from, to = window(n)
+	}
+	count := func(ls []bool) int {
+		n := 0
+		for _, b := range ls {
+			if b {
+				n++
+			}
+		}
+		return n
+	}
+	var out []string
+	if n := count(named[:from]); n > 0 {
+		out = append(out, st.Dim.Render(truncate(fmt.Sprintf("  ↑ %d more", n), w)))
+	}
+	out = append(out, lines[from:to]...)
+	if n := count(named[to:]); n > 0 {
+		out = append(out, st.Dim.Render(truncate(fmt.Sprintf("  ↓ %d more", n), w)))
+	}
+	return out
+}
+
+// details explains the playbook under the cursor.
+func (p *recoveryPane) details(e recovery.Entry, w int) []string {
+	st := p.common.Styles
+	setup, _ := playbookSetupFor(e.Name)
+	var lines []string
+	for _, l := range wrap(tuiWording(e.Summary), w-6) {
+		lines = append(lines, st.Dim.Render("      "+l))
+	}
+	if len(e.StartsAt) > 0 {
+		lines = append(lines, st.Dim.Render(truncate("      starts at: "+strings.Join(e.StartsAt, ", "), w)))
+	}
+	if len(setup.inputs) > 0 {
+		for _, l := range wrap("settings: "+p.settingsSummary(setup), w-6) {
+			lines = append(lines, "      "+l)
+		}
+	}
+	if setup.fast {
+		fast := "off · f turns it on"
+		if p.fast {
+			fast = "on: the speed is raised for the transfer, then restored"
+		}
+		lines = append(lines, truncate("      Fast transfer: "+fast, w))
+	}
 	return lines
+}
+
+// tuiWording turns the catalog's words for fieldcon recover's flags into
+// the pane's.
+func tuiWording(s string) string {
+	return strings.NewReplacer("--fast", "fast transfer", "--iface", "the interface setting", "--password", "(new secret)").Replace(s)
 }
 
 // runLines is the checklist and the run's outcome in at most room lines:
@@ -734,12 +850,22 @@ func (p *recoveryPane) footer(w int) []string {
 			note = st.Error.Render(note)
 		}
 	}
-	hint := "  enter run · ↑/↓ choose · f fast on/off"
+	hint := "  enter run · ↑/↓ choose"
 	switch {
 	case r != nil && !r.done:
 		hint = "  a abort (the device is left at a known speed)"
 	case r != nil:
 		hint = "  enter or esc back to the playbooks"
+	case p.form != nil:
+		hint = "  enter run · ↑/↓ or tab next setting · esc back to the list"
+	case len(p.entries) > 0:
+		setup, _ := playbookSetupFor(p.entries[p.sel].Name)
+		switch {
+		case len(setup.inputs) > 0:
+			hint = "  enter settings, then run · ↑/↓ choose"
+		case setup.fast:
+			hint = "  enter run · ↑/↓ choose · f fast on/off"
+		}
 	}
 	return []string{note, st.Dim.Render(truncate(hint, w))}
 }

@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -39,9 +41,19 @@ func checkBin(ctx context.Context, path, use string, dev recovery.DeviceFacts) (
 }
 
 // testPlaybooks is a fixed list, so the goldens do not change when
-// playbooks are added to the build: the Catalyst playbook and one that
-// starts elsewhere.
-func testPlaybooks() []recovery.Entry {
+// playbooks are added to the build: the Catalyst playbook, one that starts
+// elsewhere, and two whose settings the pane asks for (ROMMON TFTP, router
+// password), built by fakes that record what they were given.
+func testPlaybooks() []recovery.Entry { return (&buildLog{}).playbooks() }
+
+// buildLog records what the fake playbooks were built and run with.
+type buildLog struct {
+	mu     sync.Mutex
+	params []recovery.Params
+	vars   []recovery.Vars // as the playbook's first step saw them
+}
+
+func (b *buildLog) playbooks() []recovery.Entry {
 	cat, ok := recovery.Lookup("catalyst-xmodem")
 	if !ok {
 		panic("no catalyst-xmodem playbook")
@@ -52,7 +64,34 @@ func testPlaybooks() []recovery.Entry {
 				return nil, nil, errors.New("not in this test")
 			}},
 		cat,
+		{Name: "rommon-tftp", Title: "Router ROMMON: image over TFTP (tftpdnld)", Summary: "from rommon >: serve the .bin from the laptop (--iface), set IP_ADDRESS and the rest, tftpdnld, reset", StartsAt: []string{"rommon"},
+			Build: b.build},
+		{Name: "router-password", Title: "Router: password recovery (confreg 0x2142)", Summary: "from rommon >: confreg 0x2142, reset, enable secret --password, config-register 0x2102, save", StartsAt: []string{"rommon"},
+			Build: b.build},
 	}
+}
+
+// build is a playbook of one step that records its variables.
+func (b *buildLog) build(p recovery.Params, _ recovery.Tools) (*recovery.Playbook, recovery.Vars, error) {
+	b.mu.Lock()
+	b.params = append(b.params, p)
+	b.mu.Unlock()
+	record := func(_ context.Context, r *recovery.Run) error {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.vars = append(b.vars, maps.Clone(r.Vars))
+		return nil
+	}
+	pb := &recovery.Playbook{Name: "fake", Title: "Fake playbook", Steps: []recovery.Step{
+		{Name: "record", Action: recovery.Func{What: "record the settings", F: record}},
+	}}
+	return pb, recovery.Vars{"image": p.Image}, nil
+}
+
+func (b *buildLog) get() ([]recovery.Params, []recovery.Vars) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.params), slices.Clone(b.vars)
 }
 
 // loaderDevice is a Catalyst booting into a broken IOS: it does not answer
@@ -187,47 +226,135 @@ func startCatalyst(h *harness) {
 	h.advance(4 * time.Second) // the loader prompt does not answer
 }
 
+// frozenCatalog is the built-in catalog's names and texts as of the 11
+// playbooks, frozen so the long-list golden changes only with the pane.
+func frozenCatalog() []recovery.Entry {
+	es := []recovery.Entry{
+		{Name: "aironet-mode-recovery", Title: "Aironet AP: MODE-button recovery over TFTP",
+			Summary:  "hold MODE at power-on; fieldcon (at 10.0.0.2-30 on --iface) serves the -tar- bundle under the *-k9w7-tar.default name the AP broadcasts for and follows the extraction to the new IOS",
+			StartsAt: []string{"ap-loader", "ios-user", "ios-privileged", "press-return"}},
+		{Name: "aironet-tftp", Title: "Aironet AP: tar -xtract over TFTP from ap:",
+			Summary:  "from the ap: prompt: set IP_ADDR/NETMASK/DEFAULT_ROUTER, ether_init, tftp_init, flash_init, tar -xtract the bundle from the laptop (answering -- MORE --), set BOOT and boot",
+			StartsAt: []string{"ap-loader"}},
+		{Name: "catalyst-loader-tftp", Title: "Catalyst 3560-X/3750-X: image over TFTP from switch:",
+			Summary:  "over the management port: set IP_ADDR, set DEFAULT_ROUTER, copy tftp://laptop/FILE flash:, set BOOT, boot",
+			StartsAt: []string{"switch-loader"}},
+		{Name: "catalyst-password", Title: "Catalyst switch: password recovery from switch:",
+			Summary:  "MODE at power-on, flash_init, rename config.text aside, boot, rename it back, copy it to running-config, enable secret --password, write memory",
+			StartsAt: []string{"switch-loader"}},
+		{Name: "catalyst-xmodem", Title: "Catalyst switch: image over XMODEM",
+			Summary:  "copy an IOS .bin into flash over the console from switch: (with --fast at the highest speed the loader takes), set BOOT and boot it",
+			StartsAt: []string{"switch-loader"}},
+		{Name: "emergency-install", Title: "Catalyst 3850/3650: emergency-install over TFTP",
+			Summary:  "over the management port: set IP_ADDR, set DEFAULT_ROUTER, ping, emergency-install tftp://laptop/BUNDLE.bin (erases bootflash, asks first), wait for IOS-XE",
+			StartsAt: []string{"switch-loader"}},
+		{Name: "lap-upgrade", Title: "Lightweight AP: manual upgrade with archive download-sw",
+			Summary:  "enable (password Cisco), debug capwap console cli, check flash, archive download-sw /overwrite /reload from the laptop; waits and retries when the AP's controller download holds flash:/update",
+			StartsAt: []string{"ios-user", "ios-privileged", "press-return"}},
+		{Name: "rommon-tftp", Title: "Router ROMMON: image over TFTP (tftpdnld)",
+			Summary:  "from rommon >: serve the .bin from the laptop (--iface), set IP_ADDRESS, IP_SUBNET_MASK, DEFAULT_GATEWAY, TFTP_SERVER, TFTP_FILE (checked, read back), tftpdnld (erases flash), reset; refuses images over 65535 512-byte blocks unless the ROMMON takes TFTP_BLKSIZE",
+			StartsAt: []string{"rommon"}},
+		{Name: "rommon-xmodem", Title: "Router ROMMON: image over XMODEM",
+			Summary:  "from rommon >: xmodem -y (YMODEM) or -c where the ROMMON has them, checksum otherwise; with --fast -s 115200 and the host following there and back; waits for IOS",
+			StartsAt: []string{"rommon"}},
+		{Name: "router-password", Title: "Router: password recovery (confreg 0x2142)",
+			Summary:  "from rommon >: confreg 0x2142, reset, copy startup-config running-config, enable secret --password, config-register 0x2102, save; re-detects the console speed a mistyped register (0x2124) changed",
+			StartsAt: []string{"rommon"}},
+		{Name: "stack-version-mismatch", Title: "Switch stack: member in Version Mismatch",
+			Summary:  "show switch, then archive copy-sw /overwrite /destination-system N M and reload slot N (each after confirmation), until member N is Ready",
+			StartsAt: []string{"ios-user", "ios-privileged", "press-return"}},
+	}
+	for i := range es {
+		es[i].Build = func(recovery.Params, recovery.Tools) (*recovery.Playbook, recovery.Vars, error) {
+			return nil, nil, errors.New("not in this test")
+		}
+	}
+	return es
+}
+
+// atPrompt opens the Recovery tab with the device at prompt.
+func atPrompt(h *harness, prompt serialcon.PromptKind) {
+	h.press("ctrl+t", "2")
+	h.event(serialcon.Event{Kind: serialcon.EventPrompt, Prompt: prompt})
+}
+
 func TestRecoveryPaneGolden(t *testing.T) {
 	tests := []struct {
-		name  string
-		setup func(d *loaderDevice)
-		do    func(h *harness, d *loaderDevice)
+		name      string
+		setup     func(d *loaderDevice)
+		do        func(h *harness, d *loaderDevice)
+		playbooks func() []recovery.Entry
 	}{
-		{"no_prompt", nil, func(h *harness, d *loaderDevice) { h.press("ctrl+t", "2") }},
-		{"suggested", nil, func(h *harness, d *loaderDevice) {
+		{name: "no_prompt", do: func(h *harness, d *loaderDevice) { h.press("ctrl+t", "2") }},
+		{name: "suggested", do: func(h *harness, d *loaderDevice) {
 			h.press("ctrl+t", "2")
 			h.event(serialcon.Event{Kind: serialcon.EventPrompt, Prompt: serialcon.PromptSwitchLoader})
 			h.press("f")
 		}},
-		{"asks_for_mode_button", nil, func(h *harness, d *loaderDevice) { startCatalyst(h) }},
-		{"transfer", func(d *loaderDevice) { d.gate = make(chan struct{}) }, func(h *harness, d *loaderDevice) {
+		{name: "asks_for_mode_button", do: func(h *harness, d *loaderDevice) { startCatalyst(h) }},
+		{name: "transfer", setup: func(d *loaderDevice) { d.gate = make(chan struct{}) }, do: func(h *harness, d *loaderDevice) {
 			startCatalyst(h)
 			d.Emit("switch: ")
 			h.press("enter")
 		}},
-		{"done", nil, func(h *harness, d *loaderDevice) {
-			startCatalyst(h)
-			d.Emit("switch: ")
-			h.press("enter")
-			h.advance(time.Minute)
-		}},
-		{"transfer_failed", func(d *loaderDevice) { d.fail = true }, func(h *harness, d *loaderDevice) {
+		{name: "done", do: func(h *harness, d *loaderDevice) {
 			startCatalyst(h)
 			d.Emit("switch: ")
 			h.press("enter")
 			h.advance(time.Minute)
 		}},
-		{"failed_with_diagnosis", func(d *loaderDevice) { d.badBoot = true }, func(h *harness, d *loaderDevice) {
+		{name: "transfer_failed", setup: func(d *loaderDevice) { d.fail = true }, do: func(h *harness, d *loaderDevice) {
 			startCatalyst(h)
 			d.Emit("switch: ")
 			h.press("enter")
 			h.advance(time.Minute)
 		}},
-		{"doctor_on_console", nil, func(h *harness, d *loaderDevice) {
+		{name: "failed_with_diagnosis", setup: func(d *loaderDevice) { d.badBoot = true }, do: func(h *harness, d *loaderDevice) {
+			startCatalyst(h)
+			d.Emit("switch: ")
+			h.press("enter")
+			h.advance(time.Minute)
+		}},
+		{name: "doctor_on_console", do: func(h *harness, d *loaderDevice) {
 			h.data("switch#archive download-sw /overwrite tftp://10.0.0.2/c3560-ipbasek9-mz.122-55.SE.bin\r\n" +
 				"examining image...\r\n%Tar checksum error in tftp://10.0.0.2/c3560-ipbasek9-mz.122-55.SE.bin\r\n" +
 				"%Error opening tftp://10.0.0.2/c3560-ipbasek9-mz.122-55.SE.bin (Image is not a valid IOS image archive.)\r\nswitch#")
 			h.press("ctrl+t", "2")
+		}},
+		{name: "settings_form", do: func(h *harness, d *loaderDevice) {
+			atPrompt(h, serialcon.PromptROMMON)
+			h.press("enter")
+			h.typ("eth1")
+			h.press("down")
+			h.typ("10.0.0.2")
+			h.press("down", "down")
+			h.typ("10.0.0.9")
+		}},
+		{name: "settings_error", do: func(h *harness, d *loaderDevice) {
+			atPrompt(h, serialcon.PromptROMMON)
+			h.press("enter", "down")
+			h.typ("10.0.0")
+			h.press("enter")
+		}},
+		{name: "settings_in_list", do: func(h *harness, d *loaderDevice) {
+			atPrompt(h, serialcon.PromptROMMON)
+			h.press("enter")
+			h.typ("eth1")
+			h.press("esc")
+		}},
+		{name: "password_form", do: func(h *harness, d *loaderDevice) {
+			atPrompt(h, serialcon.PromptROMMON)
+			h.press("down", "enter")
+			h.typ("s3cret!")
+		}},
+		{name: "long_list_top", playbooks: frozenCatalog, do: func(h *harness, d *loaderDevice) {
+			atPrompt(h, serialcon.PromptSwitchLoader)
+		}},
+		{name: "long_list_scrolled", playbooks: frozenCatalog, do: func(h *harness, d *loaderDevice) {
+			atPrompt(h, serialcon.PromptSwitchLoader)
+			for range 9 {
+				h.press("down")
+			}
 		}},
 	}
 	for _, tt := range tests {
@@ -238,9 +365,16 @@ func TestRecoveryPaneGolden(t *testing.T) {
 					if tt.setup != nil {
 						tt.setup(d)
 					}
-					h := newHarness(t, sz.w, sz.h, recoveryOptions(t, d))
+					o := recoveryOptions(t, d)
+					if tt.playbooks != nil {
+						o.Recovery.Playbooks = tt.playbooks
+					}
+					h := newHarness(t, sz.w, sz.h, o)
 					tt.do(h, d)
 					view := ansi.Strip(h.app.Render())
+					if strings.Contains(view, "s3cret") {
+						t.Errorf("the password shows on screen:\n%s", view)
+					}
 					checkScreen(t, view, sz.w, sz.h)
 					golden.RequireEqual(t, view)
 					// Let a held transfer go, abort whatever still runs,
