@@ -427,6 +427,14 @@ func (c *SMIClient) ZeroTouch(ctx context.Context) (SMIResult, error) {
 	if err != nil {
 		return SMIResult{}, err
 	}
+	return c.Install(ctx, l)
+}
+
+// Install is the part of ZeroTouch after DHCP: with the lease l, it fetches
+// the image list, every image and the configuration, reporting by syslog.
+// Tests call DHCP and Install apart to change the director's files between
+// the lease and the downloads.
+func (c *SMIClient) Install(ctx context.Context, l SMILease) (SMIResult, error) {
 	res := SMIResult{Lease: l}
 	srv := l.TFTPServer
 	if c.PreSmartInstall {

@@ -394,3 +394,32 @@ func mustSyslog(t *testing.T, s string) SyslogMessage {
 	}
 	return m
 }
+
+// A switch that joins a second time (a reload, a new attempt) is tracked
+// afresh: its downloads move it to in progress and, once all are in, to
+// done with fieldcon's own UPGRD_SUCCESS, even when no syslog arrives.
+func TestRejoinIsTrackedAgain(t *testing.T) {
+	r := newRig(t, scenario1, true)
+	const mac = MAC("0011.2233.4455")
+	count := func() int {
+		n := 0
+		for _, k := range r.log.kinds() {
+			if k == string(KindUpgradeSuccess) {
+				n++
+			}
+		}
+		return n
+	}
+	for round := 1; round <= 2; round++ {
+		r.exchange("00:11:22:33:44:55", "PID:WS-C2960X-24TS-L,VID:V01,SN:X")
+		r.transfer(mac, "images/img-a.tar", servers.TransferDone)
+		r.transfer(mac, "images/seed.txt", servers.TransferDone)
+		c, _ := r.d.DB().Get(mac)
+		if c.Image.State != Done || c.Config.State != Done {
+			t.Errorf("round %d: image %s, config %s; want both UPGRADED", round, c.Image.State.Word(), c.Config.State.Word())
+		}
+		if n := count(); n != 2*round {
+			t.Errorf("round %d: %d UPGRD_SUCCESS events, want %d", round, n, 2*round)
+		}
+	}
+}

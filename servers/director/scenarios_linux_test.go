@@ -259,35 +259,7 @@ func md5Hex(s string) string {
 // configuration and takes the old entry's place.
 func TestScenarioReplacementInheritsLastBackup(t *testing.T) {
 	l := newLab(t, defaultProfile, labOptions{})
-	up := director.Attachment{Host: "10.0.0.2", Interface: "GigabitEthernet1/0/5"}
-	a := l.newSwitch(switchPID)
-	// What CDP on the uplink said about A (the director takes neighbours
-	// through Observe).
-	if _, err := l.d.DB().Observe(director.Sighting{MAC: director.MACFrom(a.MAC), PID: switchPID, Upstream: up, Source: "cdp"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.ZeroTouch(l.ctx); err != nil {
-		t.Fatal(err)
-	}
-	ca := l.waitClient(a, "A joined", func(director.Client) bool { return l.status(a) == "S A a I C" })
-	l.listen(a)
-	const running = "hostname sw1\n! A's own configuration\nend\n"
-	a.SetRunningConfig([]byte(running))
-	client, _ := l.smiClient()
-	if _, err := l.d.Operate(l.ctx, client, director.Request{Op: director.OpBackup, Target: ca.IP}, yes); err != nil {
-		t.Fatal(err)
-	}
-	ca = l.waitClient(a, "A's backup", func(c director.Client) bool { return c.Backup.Done })
-
-	// A falls silent for three keepalive periods; B appears on its port.
-	l.clock.Set(l.clock.Now().Add(3*l.d.DB().Keepalive() + time.Second))
-	if s := l.status(a); !strings.HasPrefix(s, "S I") {
-		t.Fatalf("A after three silent keepalive periods = %q, want inactive", s)
-	}
-	b := l.newSwitch(switchPID)
-	if _, err := l.d.DB().Observe(director.Sighting{MAC: director.MACFrom(b.MAC), PID: switchPID, Upstream: director.Attachment{Host: "10.0.0.2", Interface: "Gi1/0/5"}, Source: "cdp"}); err != nil {
-		t.Fatal(err)
-	}
+	ca, b := l.replacement()
 	res, err := b.ZeroTouch(l.ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -300,7 +272,7 @@ func TestScenarioReplacementInheritsLastBackup(t *testing.T) {
 		t.Errorf("SWITCH_REPLACE event = %+v (found %v), want A replaced by B", e, ok)
 	}
 	cb := l.waitClient(b, "B configured", func(c director.Client) bool { return c.Config.State == director.Done })
-	if _, ok := l.client(a); ok {
+	if _, ok := l.d.DB().Get(ca.MAC); ok {
 		t.Error("A's entry is still in the database")
 	}
 	if cb.Index != ca.Index || cb.Replaced != ca.MAC {
@@ -308,6 +280,99 @@ func TestScenarioReplacementInheritsLastBackup(t *testing.T) {
 	}
 	if !slices.Contains(b.Reads(), ca.Backup.File) {
 		t.Errorf("B read %v, want A's backup among them", b.Reads())
+	}
+}
+
+// replacement sets up scenario 9 up to B's DHCP: switch A joined on
+// 10.0.0.2 Gi1/0/5, was backed up over type 8 and has been silent for three
+// keepalive periods; switch B, same product ID, has been seen by CDP on the
+// same port. It returns A's last entry and B.
+func (l *lab) replacement() (director.Client, *devsim.SMIClient) {
+	l.t.Helper()
+	up := director.Attachment{Host: "10.0.0.2", Interface: "GigabitEthernet1/0/5"}
+	a := l.newSwitch(switchPID)
+	// What CDP on the uplink said about A (the director takes neighbours
+	// through Observe).
+	if _, err := l.d.DB().Observe(director.Sighting{MAC: director.MACFrom(a.MAC), PID: switchPID, Upstream: up, Source: "cdp"}); err != nil {
+		l.t.Fatal(err)
+	}
+	if _, err := a.ZeroTouch(l.ctx); err != nil {
+		l.t.Fatal(err)
+	}
+	ca := l.waitClient(a, "A joined", func(director.Client) bool { return l.status(a) == "S A a I C" })
+	l.listen(a)
+	const running = "hostname sw1\n! A's own configuration\nend\n"
+	a.SetRunningConfig([]byte(running))
+	client, _ := l.smiClient()
+	if _, err := l.d.Operate(l.ctx, client, director.Request{Op: director.OpBackup, Target: ca.IP}, yes); err != nil {
+		l.t.Fatal(err)
+	}
+	ca = l.waitClient(a, "A's backup", func(c director.Client) bool { return c.Backup.Done })
+
+	// A falls silent for three keepalive periods; B appears on its port.
+	l.clock.Set(l.clock.Now().Add(3*l.d.DB().Keepalive() + time.Second))
+	if s := l.status(a); !strings.HasPrefix(s, "S I") {
+		l.t.Fatalf("A after three silent keepalive periods = %q, want inactive", s)
+	}
+	b := l.newSwitch(switchPID)
+	if _, err := l.d.DB().Observe(director.Sighting{MAC: director.MACFrom(b.MAC), PID: switchPID, Upstream: director.Attachment{Host: "10.0.0.2", Interface: "Gi1/0/5"}, Source: "cdp"}); err != nil {
+		l.t.Fatal(err)
+	}
+	return ca, b
+}
+
+// Scenario 10: the backup B inherits disappears between B's lease and its
+// read. The read fails, B's config status says why, fieldcon reports
+// SMI-3-UPGRD_FAILED for the config, and B's next DHCP exchange names the
+// seed configuration, which B then installs.
+func TestScenarioMissingREV2FallsBackToSeed(t *testing.T) {
+	l := newLab(t, defaultProfile, labOptions{})
+	ca, b := l.replacement()
+	lease, err := b.DHCP(l.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lease.ConfigFile != ca.Backup.File {
+		t.Fatalf("B's option 67 = %q, want A's latest backup %s", lease.ConfigFile, ca.Backup.File)
+	}
+	if err := os.Remove(filepath.Join(l.root, filepath.FromSlash(ca.Backup.File))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Install(l.ctx, lease); err == nil || !strings.Contains(err.Error(), ca.Backup.File) {
+		t.Fatalf("Install() with the backup gone = %v, want the read of %s to fail", err, ca.Backup.File)
+	}
+	failed := func(e servers.Event) bool {
+		return e.Server == "director" && e.Kind == director.KindUpgradeFailed && e.Subject == "config"
+	}
+	e := l.waitEvent("fieldcon's UPGRD_FAILED for the config", failed)
+	if want := fmt.Sprintf("Device (IP address: %s) config upgrade failed", lease.Addr.Addr()); e.Detail != want {
+		t.Errorf("UPGRD_FAILED detail = %q, want %q", e.Detail, want)
+	}
+	// The switch reports the failure too; what fieldcon saw stays the reason.
+	l.waitEvent("the switch's UPGRD_FAILED", func(e servers.Event) bool {
+		return e.Server == "syslog" && e.Kind == "SMI-3-UPGRD_FAILED" && e.Attrs["mac"] == string(director.MACFrom(b.MAC))
+	})
+	cb := l.waitClient(b, "S A a I x", func(director.Client) bool { return l.status(b) == "S A a I x" })
+	if !strings.Contains(cb.Config.Fail, ca.Backup.File) || !strings.Contains(cb.Config.Fail, "seed") {
+		t.Errorf("config fail reason = %q, want one naming %s and the fallback to the seed configuration", cb.Config.Fail, ca.Backup.File)
+	}
+	if got := director.RenderDownloadDetail([]director.Client{cb}); !strings.Contains(got, "config-fail-reason: "+cb.Config.Fail) {
+		t.Errorf("download status detail:\n%s\nwant the config fail reason", got)
+	}
+	if n := l.count(failed); n != 1 {
+		t.Errorf("%d UPGRD_FAILED events of fieldcon's for the config, want 1", n)
+	}
+
+	res, err := b.ZeroTouch(l.ctx)
+	if err != nil {
+		t.Fatalf("ZeroTouch() after the failure = %v", err)
+	}
+	if res.Lease.ConfigFile != "images/seed.txt" {
+		t.Errorf("B's next option 67 = %q, want the seed configuration images/seed.txt", res.Lease.ConfigFile)
+	}
+	cb = l.waitClient(b, "S A a I C", func(director.Client) bool { return l.status(b) == "S A a I C" })
+	if cb.Config.Backup || cb.Config.Fail != "" || !slices.Equal(cb.Config.Files, []string{"images/seed.txt"}) {
+		t.Errorf("config after the second join = %+v, want the seed delivered and no failure", cb.Config)
 	}
 }
 

@@ -143,7 +143,9 @@ func (d *Director) trackRead(ip netip.Addr, name string, kind servers.Kind, deta
 		switch kind {
 		case servers.TransferStart:
 			if a.State != InProgress {
+				// A new attempt: what earlier ones fetched does not count.
 				a.State, a.Started, a.Fail = InProgress, now, ""
+				a.Got, a.Delivered = nil, false
 				events = append(events, evUpgrade(KindUpgradeStarted, ip.String(), what))
 			}
 		case servers.TransferDone:
@@ -163,6 +165,10 @@ func (d *Director) trackRead(ip netip.Addr, name string, kind servers.Kind, deta
 			}
 		case servers.TransferFailed:
 			a.State, a.Fail, a.Finished = Failed, detail, now
+			if which == "config" && a.Backup {
+				// Decide hands out the seed once a backup failed (CFG-08).
+				a.Fail = fmt.Sprintf("the backup %s could not be served (%s); the switch gets the profile's seed configuration at its next DHCP exchange", name, detail)
+			}
 			e := evUpgrade(KindUpgradeFailed, ip.String(), what)
 			e.Attrs = map[string]string{"reason": detail, "file": name}
 			events = append(events, e)
@@ -230,7 +236,11 @@ func (d *Director) syslog(from netip.Addr, m SyslogMessage) {
 		case "UPGRD_SUCCESS":
 			a.State, a.Finished = Done, now
 		case "UPGRD_FAILED":
-			a.State, a.Fail, a.Finished = Failed, "the client reported: "+m.Text, now
+			// When fieldcon saw the transfer fail, its reason says more
+			// than the switch's message.
+			if a.State != Failed || a.Fail == "" {
+				a.State, a.Fail, a.Finished = Failed, "the client reported: "+m.Text, now
+			}
 		case "UPGRD_STARTED":
 			if a.State == NotStarted {
 				a.State, a.Started = InProgress, now
