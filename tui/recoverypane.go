@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -539,7 +540,20 @@ func (p *recoveryPane) View() string {
 	lines = append(lines, st.OverlayTitle.Render(truncate(p.header(), w)))
 	lines = append(lines, "")
 	foot := p.footer(w)
-	doctor := p.doctorLines(w)
+	doctor := p.doctorLines(w, false)
+	if p.run == nil && len(doctor) > 0 {
+		// The list or the settings come first: a doctor's box that
+		// crowds them out shrinks to its title and fix.
+		var body []string
+		if p.form != nil {
+			body, _, _ = p.formLines(w)
+		} else {
+			body = p.listLines(w, math.MaxInt)
+		}
+		if h-len(foot)-len(lines)-len(doctor) < len(body) {
+			doctor = p.doctorLines(w, true)
+		}
+	}
 	room := h - len(foot) - len(doctor) - len(lines)
 	switch {
 	case p.run != nil:
@@ -810,7 +824,9 @@ func (p *recoveryPane) transferLine(nameW, w int) string {
 	return truncate(indent+progressBar(bw, t.Bytes, t.Total)+info, w)
 }
 
-func (p *recoveryPane) doctorLines(w int) []string {
+// doctorLines is the doctor's latest finding; compact keeps its title and
+// the first line of the fix.
+func (p *recoveryPane) doctorLines(w int, compact bool) []string {
 	if len(p.diagnoses) == 0 {
 		return nil
 	}
@@ -818,6 +834,9 @@ func (p *recoveryPane) doctorLines(w int) []string {
 	d := p.diagnoses[len(p.diagnoses)-1]
 	s := d.Symptom
 	lines := []string{"", st.Banner.Render(truncate("Doctor: "+s.Title, w))}
+	if compact {
+		return append(lines, truncate("  fix: "+s.Fix, w))
+	}
 	lines = append(lines, truncate("  device said: "+sanitizeLine(strings.TrimSpace(d.Line)), w))
 	for _, l := range wrap("why: "+s.Cause, w-2) {
 		lines = append(lines, "  "+l)

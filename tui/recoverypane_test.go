@@ -350,6 +350,10 @@ func TestRecoveryPaneGolden(t *testing.T) {
 		{name: "long_list_top", playbooks: frozenCatalog, do: func(h *harness, d *loaderDevice) {
 			atPrompt(h, serialcon.PromptSwitchLoader)
 		}},
+		{name: "long_list_doctor", playbooks: frozenCatalog, do: func(h *harness, d *loaderDevice) {
+			h.data("The system is unable to boot automatically.  The BOOT\r\nenvironment variable needs to be set to a bootable\r\nimage.\r\n\r\nswitch: ")
+			atPrompt(h, serialcon.PromptSwitchLoader)
+		}},
 		{name: "long_list_scrolled", playbooks: frozenCatalog, do: func(h *harness, d *loaderDevice) {
 			atPrompt(h, serialcon.PromptSwitchLoader)
 			for range 9 {

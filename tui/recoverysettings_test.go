@@ -281,44 +281,60 @@ func TestRecoveryPaneSettingsEsc(t *testing.T) {
 }
 
 // TestRecoveryPaneRealCatalog walks the built-in list at each prompt: the
-// playbook under the cursor, its explanation and the keys stay on screen
-// however long the list grows.
+// playbook under the cursor and the keys stay on screen however long the
+// list grows, and so does its explanation unless the doctor's box takes
+// the room.
 func TestRecoveryPaneRealCatalog(t *testing.T) {
 	prompts := []serialcon.PromptKind{serialcon.PromptNone, serialcon.PromptSwitchLoader, serialcon.PromptROMMON, serialcon.PromptAPLoader, serialcon.PromptIOSUser}
-	n := len(recovery.Playbooks())
 	for _, sz := range sizes {
 		for _, pr := range prompts {
-			t.Run(fmt.Sprintf("%s_%dx%d", pr, sz.w, sz.h), func(t *testing.T) {
-				run(t, func(t *testing.T) {
-					d := newLoaderDevice()
-					o := recoveryOptions(t, d)
-					o.Recovery.Playbooks = nil // the build's catalog
-					h := newHarness(t, sz.w, sz.h, o)
-					atPrompt(h, pr)
-					seen := map[string]bool{}
-					for i := 0; i < n; i++ {
-						if i > 0 {
-							h.press("down")
-						}
-						view := ansi.Strip(h.app.Render())
-						checkScreen(t, view, sz.w, sz.h)
-						sel := ""
-						for _, l := range strings.Split(view, "\n") {
-							if strings.HasPrefix(l, "▸ ") {
-								sel = strings.Fields(l)[1]
-							}
-						}
-						if sel == "" || !strings.Contains(view, "starts at: ") || !strings.Contains(view, "↑/↓ choose") {
-							t.Fatalf("after %d downs the cursor's playbook, its explanation or the keys are off screen:\n%s", i, view)
-						}
-						seen[sel] = true
-					}
-					if len(seen) != n {
-						t.Errorf("walking the list showed %d playbooks under the cursor, want %d: %v", len(seen), n, seen)
-					}
+			for _, doctor := range []bool{false, true} {
+				name := fmt.Sprintf("%s_%dx%d", pr, sz.w, sz.h)
+				if doctor {
+					name += "_doctor"
+				}
+				t.Run(name, func(t *testing.T) {
+					run(t, func(t *testing.T) { walkCatalog(t, sz.w, sz.h, pr, doctor) })
 				})
-			})
+			}
 		}
+	}
+}
+
+func walkCatalog(t *testing.T, w, h int, pr serialcon.PromptKind, doctor bool) {
+	d := newLoaderDevice()
+	o := recoveryOptions(t, d)
+	o.Recovery.Playbooks = nil // the build's catalog
+	hs := newHarness(t, w, h, o)
+	if doctor {
+		hs.data("%Tar checksum error in tftp://10.0.0.2/c3560-ipbasek9-mz.122-55.SE.bin\r\n" +
+			"%Error opening tftp://10.0.0.2/c3560-ipbasek9-mz.122-55.SE.bin (Image is not a valid IOS image archive.)\r\n")
+	}
+	atPrompt(hs, pr)
+	if doctor && !strings.Contains(hs.screen(), "Doctor: ") {
+		t.Fatalf("no doctor's box:\n%s", hs.screen())
+	}
+	n := len(recovery.Playbooks())
+	seen := map[string]bool{}
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			hs.press("down")
+		}
+		view := ansi.Strip(hs.app.Render())
+		checkScreen(t, view, w, h)
+		sel := ""
+		for _, l := range strings.Split(view, "\n") {
+			if strings.HasPrefix(l, "▸ ") {
+				sel = strings.Fields(l)[1]
+			}
+		}
+		if sel == "" || (!doctor && !strings.Contains(view, "starts at: ")) || !strings.Contains(view, "↑/↓ choose") {
+			t.Fatalf("after %d downs the cursor's playbook, its explanation or the keys are off screen:\n%s", i, view)
+		}
+		seen[sel] = true
+	}
+	if len(seen) != n {
+		t.Errorf("walking the list showed %d playbooks under the cursor, want %d: %v", len(seen), n, seen)
 	}
 }
 
