@@ -46,8 +46,9 @@ Flags of serve:
   --force                serve even on the default-route interface or next to another DHCP server
 
 status prints the director database like "show vstack status" and the
-download status (--json: the database as JSON). While serve runs, status
-reads the snapshot serve keeps in logs/director-status.json.
+download status, then for each switch the profile it gets, the groups it
+beat and why (--json: the database as JSON). While serve runs, status reads
+the snapshot serve keeps in logs/director-status.json.
 `,
 		Run: runDirector,
 	}
@@ -110,6 +111,8 @@ type snapshot struct {
 	Keepalive time.Duration     `json:"keepalive"`
 	Window    string            `json:"window"`
 	Clients   []director.Client `json:"clients"`
+	// Why is the "why" view: each client's profile and the ones it beat.
+	Why string `json:"why,omitempty"`
 }
 
 func directorServe(ctx context.Context, e *Env, args []string) error {
@@ -290,6 +293,7 @@ func keepSnapshot(ctx context.Context, ws *workspace.Workspace, d *director.Dire
 	for {
 		now := time.Now()
 		snap := snapshot{Time: now, Director: d.Address().String(), Keepalive: d.DB().Keepalive(), Window: d.Window().Describe(now), Clients: d.DB().List()}
+		snap.Why = director.RenderWhy(d.Profiles(), snap.Clients)
 		if b, err := json.MarshalIndent(snap, "", "  "); err == nil {
 			tmp := ws.Path(workspace.Logs, statusSnapshot+".tmp")
 			if os.WriteFile(tmp, b, 0o644) == nil {
@@ -326,6 +330,7 @@ func directorStatus(e *Env, args []string) error {
 		snap = snapshot{Time: time.Now(), Director: "-", Keepalive: db.Keepalive(), Window: "Join Window: director not running\n", Clients: db.List()}
 		if p, perr := director.Load(ws.Path(director.ProfileFile)); perr == nil {
 			snap.Keepalive = p.KeepalivePeriod()
+			snap.Why = director.RenderWhy(p, snap.Clients)
 		}
 	case errors.Is(err, workspace.ErrStoreBusy):
 		b, rerr := os.ReadFile(ws.Path(workspace.Logs, statusSnapshot))
@@ -349,5 +354,10 @@ func directorStatus(e *Env, args []string) error {
 	fmt.Fprint(e.Stdout, director.RenderDownloadStatus(snap.Clients))
 	fmt.Fprintln(e.Stdout)
 	fmt.Fprint(e.Stdout, snap.Window)
+	if snap.Why != "" {
+		fmt.Fprintln(e.Stdout)
+		fmt.Fprintln(e.Stdout, "Why each switch gets its profile (* won, - matched but lost):")
+		fmt.Fprint(e.Stdout, snap.Why)
+	}
 	return nil
 }

@@ -53,7 +53,8 @@ type Config struct {
 // and Syslog the way it learns what clients did.
 type Director struct {
 	cfg     Config
-	prof    *Profiles
+	profMu  sync.Mutex
+	prof    *Profiles // replaced by SetProfiles
 	db      *DB
 	window  *JoinWindow
 	lists   *ImageLists
@@ -128,8 +129,33 @@ func (d *Director) Window() *JoinWindow { return d.window }
 // Backups is the backup repository.
 func (d *Director) Backups() *Backups { return d.backups }
 
-// Profiles is the loaded profile file.
-func (d *Director) Profiles() *Profiles { return d.prof }
+// Profiles is the profile file in effect.
+func (d *Director) Profiles() *Profiles {
+	d.profMu.Lock()
+	defer d.profMu.Unlock()
+	return d.prof
+}
+
+// SetProfiles puts an edited profile file into effect from the next DHCP
+// exchange on: a group deleted from director.yaml no longer claims its
+// switches, which resolve to the next profile in precedence order. Image
+// lists of the new profiles are written as New writes them. The join window
+// (its mode and schedule) and the keepalive period keep the values they
+// started with; restart the director to change those.
+func (d *Director) SetProfiles(p *Profiles) error {
+	if p == nil {
+		return fmt.Errorf("director: %w: no profile loaded", ErrProfile)
+	}
+	_, errs := d.lists.GenerateAll(p)
+	for _, e := range errs {
+		d.hook.Emit(ev(servers.Warning, "", "", "%v", e))
+	}
+	d.profMu.Lock()
+	d.prof = p
+	d.profMu.Unlock()
+	d.hook.Emit(ev(KindProfiles, "", p.File(), "profiles from %s in effect from the next DHCP exchange", p.File()))
+	return nil
+}
 
 // Address is fieldcon's address on the switch VLAN.
 func (d *Director) Address() netip.Addr { return d.cfg.Address }
@@ -269,7 +295,8 @@ func (d *Director) Decide(req, resp *dhcpv4.DHCPv4) (*dhcpv4.DHCPv4, bool) {
 		return plain(why)
 	}
 	c, _ = d.db.Get(c.MAC)
-	res := d.prof.Resolve(c.Facts())
+	prof := d.Profiles()
+	res := prof.Resolve(c.Facts())
 	if !res.Resolved() {
 		if t == dhcpv4.MessageTypeOffer {
 			kind, model, _ := strings.Cut(res.Failure, " ")
@@ -301,7 +328,7 @@ func (d *Director) Decide(req, resp *dhcpv4.DHCPv4) (*dhcpv4.DHCPv4, bool) {
 	if res.Config != "" {
 		plan.Config = ImagesDir + "/" + res.Config
 	}
-	if d.prof.BackupOn() && !(c.Config.State == Failed && c.Config.Backup) {
+	if prof.BackupOn() && !(c.Config.State == Failed && c.Config.Backup) {
 		if f, ok := d.backups.Latest(c); ok {
 			plan.Config = f
 		}
@@ -324,10 +351,10 @@ func (d *Director) Decide(req, resp *dhcpv4.DHCPv4) (*dhcpv4.DHCPv4, bool) {
 		resp.Options.Del(dhcpv4.GenericOptionCode(optBootFile))
 		resp.BootFileName = ""
 	}
-	if v := vendorInfo(plan.ImageList, addr, d.prof.Director.AdvertiseDirector); v != nil {
+	if v := vendorInfo(plan.ImageList, addr, prof.Director.AdvertiseDirector); v != nil {
 		resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(optVIVendor), v))
 	}
-	if p := d.prof.Director.HostnamePrefix; p != "" {
+	if p := prof.Director.HostnamePrefix; p != "" {
 		resp.UpdateOption(dhcpv4.OptGeneric(dhcpv4.GenericOptionCode(optHostname), []byte(HostnameFor(p, c.MAC))))
 	}
 	d.setPlan(c.MAC, plan)

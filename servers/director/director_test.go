@@ -423,3 +423,26 @@ func TestRejoinIsTrackedAgain(t *testing.T) {
 		}
 	}
 }
+
+// An edited profile file takes effect at the next DHCP exchange: with the
+// MAC group gone, the switch falls to the default profile.
+func TestSetProfilesTakesEffectAtNextExchange(t *testing.T) {
+	const withGroup = scenario1 + "groups:\n  - {name: lab, mac: [0011.2233.4455], image: s1.tar, config: spare.txt}\n"
+	r := newRig(t, withGroup, true)
+	udi := "PID:WS-C2960X-24TS-L,VID:V01,SN:X"
+	if o := readOffer(t, r.exchange("00:11:22:33:44:55", udi)); o.boot != "images/spare.txt" || o.imageList != "imagelists/lab-imagelist.txt" {
+		t.Fatalf("offer with the MAC group = 67 %q, 125/5 %q; want the group's", o.boot, o.imageList)
+	}
+	if err := r.d.SetProfiles(parse(t, scenario1)); err != nil {
+		t.Fatalf("SetProfiles() = %v", err)
+	}
+	if o := readOffer(t, r.exchange("00:11:22:33:44:55", udi)); o.boot != "images/seed.txt" || o.imageList != "imagelists/default-imagelist.txt" {
+		t.Errorf("offer once the group is deleted = 67 %q, 125/5 %q; want the default profile's", o.boot, o.imageList)
+	}
+	if c, _ := r.d.DB().Get("0011.2233.4455"); c.Group != "default" {
+		t.Errorf("group = %q, want default", c.Group)
+	}
+	if err := r.d.SetProfiles(nil); !errors.Is(err, ErrProfile) {
+		t.Errorf("SetProfiles(nil) = %v, want %v", err, ErrProfile)
+	}
+}

@@ -32,6 +32,9 @@ const (
 	// KindPlainLease: a client got a lease without Smart Install options,
 	// with the reason.
 	KindPlainLease servers.Kind = "plain-lease"
+	// KindProfiles: an edited profile file took effect (no IOS message
+	// exists).
+	KindProfiles servers.Kind = "profiles"
 )
 
 func ev(kind servers.Kind, peer, subject, format string, args ...any) servers.Event {

@@ -147,6 +147,27 @@ func newLab(t *testing.T, profile string, o labOptions) *lab {
 	return l
 }
 
+// writeImage puts a file into the workspace images/ folder.
+func (l *lab) writeImage(name, data string) {
+	l.t.Helper()
+	if err := os.WriteFile(filepath.Join(l.root, director.ImagesDir, name), []byte(data), 0o644); err != nil {
+		l.t.Fatal(err)
+	}
+}
+
+// setProfile puts an edited director.yaml into effect on the running
+// director.
+func (l *lab) setProfile(text string) {
+	l.t.Helper()
+	p, err := director.Parse("director.yaml", []byte(text))
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if err := l.d.SetProfiles(p); err != nil {
+		l.t.Fatalf("SetProfiles() = %v", err)
+	}
+}
+
 func (l *lab) ip(args ...string) {
 	l.t.Helper()
 	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {

@@ -152,3 +152,28 @@ func TestResolveNothing(t *testing.T) {
 		t.Errorf("Explain() = %q, want the INCORRECT_CFG text", r.Explain())
 	}
 }
+
+func TestRenderWhy(t *testing.T) {
+	p := parse(t, `
+built-in:
+  - {family: 2960x, ports: "24", image: bi.tar}
+groups:
+  - {name: macs, mac: [0011.2233.4455], config: mac.txt}
+`)
+	got := RenderWhy(p, []Client{
+		{Index: 1, MAC: "0011.2233.4455", PID: "WS-C2960X-24TS-L"},
+		{Index: 2, MAC: "0011.2233.4466"},
+	})
+	want := `Switch 1 0011.2233.4455 (WS-C2960X-24TS-L):
+  profile: macs (mac)
+  * mac          macs (line 5): wins: MAC 0011.2233.4455 is listed
+  - built-in     built-in 2960x 24 (line 3): matches (WS-C2960X-24TS-L is a 2960x 24) but loses to mac group macs, which comes first
+Switch 2 0011.2233.4466 (product ID unknown):
+  profile: none: No image and config configured for this switch (product ID unknown)
+    mac          macs (line 5): no match: MAC 0011.2233.4466 is not listed
+    built-in     built-in 2960x 24 (line 3): no match: the product ID is not known yet
+`
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("RenderWhy() (-want +got):\n%s", diff)
+	}
+}

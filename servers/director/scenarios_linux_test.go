@@ -198,6 +198,202 @@ func TestScenarioManualModeHoldList(t *testing.T) {
 	}
 }
 
+// Scenario 5: a MAC group beats a product-ID group, which beats a built-in
+// group; the reasoning names the losers, and deleting the winning group
+// from director.yaml hands the switch to the next one at its next join.
+func TestScenarioGroupPrecedence(t *testing.T) {
+	const x = "0011.2233.44aa"
+	const builtIn = `
+built-in:
+  - {family: 2960x, ports: "24", image: s3.tar, config: builtin.txt}
+`
+	const pidGroup = `
+  - name: x-by-pid
+    product-id: [WS-C2960X-24TS-L]
+    image: s2.tar
+    config: pid.txt
+`
+	const macGroup = `
+  - name: x-by-mac
+    mac: [` + x + `]
+    image: s1.tar
+    config: mac.txt
+`
+	const head = "director: {advertise-director: true}\n"
+	l := newLab(t, head+builtIn+"groups:"+macGroup+pidGroup, labOptions{})
+	for _, name := range []string{"mac.txt", "pid.txt", "builtin.txt"} {
+		l.writeImage(name, "hostname from-"+name+"\nend\n")
+	}
+	sw := l.newSwitch(switchPID)
+	sw.MAC = director.MAC(x).HardwareAddr()
+
+	steps := []struct {
+		name    string
+		profile string // put into effect before the join; "" keeps the one running
+		group   string
+		kind    director.GroupKind
+		list    string
+		image   string
+		config  string
+		beaten  []string
+	}{
+		{"all three groups", "", "x-by-mac", director.KindMAC,
+			"imagelists/x-by-mac-imagelist.txt", "images/s1.tar", "images/mac.txt", []string{"x-by-pid", "built-in 2960x 24"}},
+		{"MAC group deleted", head + builtIn + "groups:" + pidGroup, "x-by-pid", director.KindProductID,
+			"imagelists/x-by-pid-imagelist.txt", "images/s2.tar", "images/pid.txt", []string{"built-in 2960x 24"}},
+		{"product-ID group deleted too", head + builtIn, "built-in 2960x 24", director.KindBuiltIn,
+			"imagelists/built-in-2960x-24-imagelist.txt", "images/s3.tar", "images/builtin.txt", nil},
+	}
+	for i, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if st.profile != "" {
+				l.setProfile(st.profile)
+			}
+			res, err := sw.ZeroTouch(l.ctx)
+			if err != nil {
+				t.Fatalf("ZeroTouch() = %v", err)
+			}
+			smartInstallLease(t, "the lease", res.Lease, st.list, st.config)
+			if want := []string{st.image}; !slices.Equal(res.Images, want) {
+				t.Errorf("image list = %v, want %v", res.Images, want)
+			}
+			// fieldcon's own UPGRD_SUCCESS for the image and the config of
+			// each join so far.
+			l.waitEvent("the join of "+st.name, func(servers.Event) bool {
+				return l.count(kind(director.KindUpgradeSuccess, "director")) == 2*(i+1)
+			})
+			c := l.waitClient(sw, "S A a I C", func(director.Client) bool { return l.status(sw) == "S A a I C" })
+			if c.Group != st.group || !slices.Equal(c.Image.Files, []string{st.image}) || !slices.Equal(c.Config.Files, []string{st.config}) {
+				t.Errorf("client = group %q, image %v, config %v; want %s, %s, %s", c.Group, c.Image.Files, c.Config.Files, st.group, st.image, st.config)
+			}
+			// The "why" view: the detail pane and the CLI render this.
+			why := l.d.Profiles().Resolve(c.Facts())
+			if why.Name != st.group || why.Kind != st.kind {
+				t.Fatalf("Resolve() = %s (%s), want %s (%s)\n%s", why.Name, why.Kind, st.group, st.kind, why.Explain())
+			}
+			var beaten []string
+			for _, cand := range why.Candidates {
+				if cand.Match && !cand.Won {
+					beaten = append(beaten, cand.Name)
+					if want := "loses to " + st.kind.String() + " group " + st.group; !strings.Contains(cand.Why, want) {
+						t.Errorf("why %s lost = %q, want it to say %q", cand.Name, cand.Why, want)
+					}
+				}
+			}
+			if !slices.Equal(beaten, st.beaten) {
+				t.Errorf("beaten groups = %v, want %v\n%s", beaten, st.beaten, why.Explain())
+			}
+			explain := why.Explain()
+			for _, name := range append([]string{st.group}, st.beaten...) {
+				if !strings.Contains(explain, name) {
+					t.Errorf("the why view does not name %s:\n%s", name, explain)
+				}
+			}
+		})
+	}
+}
+
+// Scenario 6: a connectivity group takes a standalone switch on its port
+// (as the upstream neighbour reports it), but not a stack on the same
+// port: with no stack group the stack gets SMI-6-INCORRECT_CFG and a plain
+// lease; with one, it joins through it.
+func TestScenarioConnectivityVersusStack(t *testing.T) {
+	const prof = defaultProfile + `groups:
+  - name: G
+    connectivity:
+      - {host: 10.0.0.2, interface: GigabitEthernet1/0/3}
+    image: s1.tar
+    config: g.txt
+`
+	l := newLab(t, prof, labOptions{})
+	l.writeImage("g.txt", "hostname closet-g\nend\n")
+	// The upstream switch 10.0.0.2 reports who sits on its Gi1/0/3 (its
+	// CDP neighbour table); the director takes that through Observe.
+	onPort := func(sw *devsim.SMIClient, pid string) {
+		t.Helper()
+		up := director.Attachment{Host: "10.0.0.2", Interface: "Gi1/0/3"}
+		if _, err := l.d.DB().Observe(director.Sighting{MAC: director.MACFrom(sw.MAC), PID: pid, Upstream: up, Source: "cdp"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	standalone := l.newSwitch(switchPID)
+	onPort(standalone, switchPID)
+	res, err := standalone.ZeroTouch(l.ctx)
+	if err != nil {
+		t.Fatalf("ZeroTouch() of the standalone switch = %v", err)
+	}
+	smartInstallLease(t, "the standalone switch's lease", res.Lease, "imagelists/g-imagelist.txt", "images/g.txt")
+	c := l.waitClient(standalone, "the standalone switch in G", func(c director.Client) bool { return c.Group == "G" && c.Config.State == director.Done })
+	if why := l.d.Profiles().Resolve(c.Facts()); why.Name != "G" || !strings.Contains(why.Explain(), "cabled to 10.0.0.2 GigabitEthernet1/0/3") {
+		t.Errorf("the standalone switch's why view:\n%s\nwant G, cabled to 10.0.0.2 GigabitEthernet1/0/3", why.Explain())
+	}
+
+	// The standalone switch is unplugged; a 2-member stack takes the port.
+	l.clock.Set(l.clock.Now().Add(3*l.d.DB().Keepalive() + time.Second))
+	const stackPID = "WS-C3750-24PS-S"
+	stack := l.newSwitch(stackPID)
+	stack.Stack = []devsim.SMIMember{{PID: stackPID, Serial: "S1"}, {PID: stackPID, Serial: "S2"}}
+	onPort(stack, stackPID)
+	if _, err := stack.ZeroTouch(l.ctx); !errors.Is(err, devsim.ErrNoSmartInstall) {
+		t.Fatalf("ZeroTouch() of the stack with no stack group = %v, want %v", err, devsim.ErrNoSmartInstall)
+	}
+	if lease := stack.Lease(); lease.HasSmartInstall() || lease.ConfigFile != "" || !lease.Addr.IsValid() {
+		t.Errorf("the stack's lease = %+v, want an address and no Smart Install options", lease)
+	}
+	if len(stack.Reads()) != 0 {
+		t.Errorf("the stack read %v, want nothing", stack.Reads())
+	}
+	cs, _ := l.client(stack)
+	if len(cs.Members) != 2 || cs.Group != "" || cs.Replaced != "" {
+		t.Errorf("stack entry = %d members, group %q, replacing %q; want 2 members, no group, no replacement", len(cs.Members), cs.Group, cs.Replaced)
+	}
+	mine := func(k servers.Kind) func(servers.Event) bool {
+		return func(e servers.Event) bool { return e.Kind == k && e.Peer == string(cs.MAC) }
+	}
+	incorrect := l.waitEvent("INCORRECT_CFG", mine(director.KindIncorrectConfig))
+	if want := "No image and config configured for this switch-stack " + stackPID; incorrect.Detail != want {
+		t.Errorf("INCORRECT_CFG = %q, want %q", incorrect.Detail, want)
+	}
+	if n := l.count(mine(director.KindIncorrectConfig)); n != 1 {
+		t.Errorf("%d INCORRECT_CFG events for one DHCP exchange, want 1", n)
+	}
+	if e, ok := l.ev.find(mine(director.KindNotConfigured)); !ok || !strings.Contains(e.Detail, "(IP Address :"+cs.IP.String()+")") {
+		t.Errorf("IMG_CFG_NOT_CONFIGURED = %+v (found %v), want one naming %s", e, ok, cs.IP)
+	}
+	if e, ok := l.ev.find(mine(director.KindPlainLease)); !ok || !strings.Contains(e.Detail, "switch-stack") {
+		t.Errorf("plain-lease event = %+v (found %v), want the reason", e, ok)
+	}
+	why := l.d.Profiles().Resolve(cs.Facts())
+	if why.Resolved() {
+		t.Errorf("the stack resolves to %s, want no profile", why.Name)
+	}
+	for _, want := range []string{
+		"G (line 4): not eligible: connectivity groups apply to standalone switches only",
+		"not eligible: stack members never use the default profile",
+	} {
+		if !strings.Contains(why.Explain(), want) {
+			t.Errorf("the stack's why view:\n%s\nwant %q", why.Explain(), want)
+		}
+	}
+
+	// With a stack group the same stack on the same port joins.
+	l.setProfile(prof + `  - name: closet
+    stack:
+      - {member: 1, family: "3750", ports: 24poe, image: s2.tar}
+      - {member: 2, family: "3750", ports: 24poe, image: s3.tar}
+    config: seed.txt
+`)
+	res, err = stack.ZeroTouch(l.ctx)
+	if err != nil {
+		t.Fatalf("ZeroTouch() of the stack with a stack group = %v", err)
+	}
+	smartInstallLease(t, "the stack's lease", res.Lease, "imagelists/closet-m12-imagelist.txt", "images/seed.txt")
+	if want := []string{"images/s2.tar", "images/s3.tar"}; !slices.Equal(res.Images, want) {
+		t.Errorf("the stack's image list = %v, want %v", res.Images, want)
+	}
+}
+
 // Scenario 8: backups over Smart Install type 8 rotate into REV1 and REV2
 // with the MD5 of the newest.
 func TestScenarioBackupOverType8RotatesREV1REV2(t *testing.T) {

@@ -161,3 +161,17 @@ func RenderDownloadDetail(clients []Client) string {
 	}
 	return b.String()
 }
+
+// RenderWhy renders the "why" view of every client: the profile it
+// resolves to under p, and each profile considered with why it won, lost,
+// did not match or did not apply.
+func RenderWhy(p *Profiles, clients []Client) string {
+	var b strings.Builder
+	for _, c := range clients {
+		fmt.Fprintf(&b, "Switch %d %s (%s):\n", c.Index, c.MAC, orWord(c.PID, "product ID unknown"))
+		for _, l := range strings.Split(strings.TrimRight(p.Resolve(c.Facts()).Explain(), "\n"), "\n") {
+			b.WriteString("  " + l + "\n")
+		}
+	}
+	return b.String()
+}
