@@ -8,17 +8,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"fieldcon/internal/devsim"
+	"fieldcon/internal/netnstest"
 	"fieldcon/recovery"
 	"fieldcon/recovery/live"
 	"fieldcon/recovery/recoverytest"
@@ -320,45 +317,9 @@ const apNetnsPrefix = "fcap-"
 
 var apNetnsSeq atomic.Int32
 
-type nsThread struct{ calls chan func() }
-
-func enterNS(t *testing.T, name string) *nsThread {
-	t.Helper()
-	n := &nsThread{calls: make(chan func())}
-	ready := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread dies with the goroutine rather than
-		// going back to the pool inside the namespace.
-		runtime.LockOSThread()
-		f, err := os.Open(filepath.Join("/var/run/netns", name))
-		if err == nil {
-			err = unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
-			f.Close()
-		}
-		ready <- err
-		if err != nil {
-			return
-		}
-		for fn := range n.calls {
-			fn()
-		}
-	}()
-	if err := <-ready; err != nil {
-		t.Fatalf("enter network namespace %s: %v", name, err)
-	}
-	t.Cleanup(func() { close(n.calls) })
-	return n
-}
-
-func (n *nsThread) do(fn func()) {
-	done := make(chan struct{})
-	n.calls <- func() { fn(); close(done) }
-	<-done
-}
-
 // apBench makes the namespaces: laptop side (10.0.0.2/24 on lapIf) and AP
 // side (10.0.0.1/24, 255.255.255.255 routed out of its veth).
-func apBench(t *testing.T) (laptop, apSide *nsThread, lapIf string) {
+func apBench(t *testing.T) (laptop, apSide *netnstest.Thread, lapIf string) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("skipped: the MODE-button recovery test needs root to create network namespaces (ip netns add); run go test as root")
@@ -366,6 +327,7 @@ func apBench(t *testing.T) (laptop, apSide *nsThread, lapIf string) {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("skipped: needs the ip command (iproute2)")
 	}
+	netnstest.SweepStale(apNetnsPrefix)
 	pid, n := os.Getpid(), apNetnsSeq.Add(1)
 	lapNS := fmt.Sprintf("%slap-%d-%d", apNetnsPrefix, pid, n)
 	apNS := fmt.Sprintf("%sap-%d-%d", apNetnsPrefix, pid, n)
@@ -394,7 +356,7 @@ func apBench(t *testing.T) (laptop, apSide *nsThread, lapIf string) {
 			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
 		}
 	}
-	return enterNS(t, lapNS), enterNS(t, apNS), lapIf
+	return netnstest.Enter(t, lapNS), netnstest.Enter(t, apNS), lapIf
 }
 
 func TestAironetModeRecoveryEndToEnd(t *testing.T) {
@@ -405,14 +367,14 @@ func TestAironetModeRecoveryEndToEnd(t *testing.T) {
 	ap := startAP(t, ctx, devsim.APOptions{Listen: func(ctx context.Context) (net.PacketConn, error) {
 		var c net.PacketConn
 		var err error
-		apSide.do(func() { c, err = net.ListenPacket("udp4", "0.0.0.0:0") })
+		apSide.Do(func() { c, err = net.ListenPacket("udp4", "0.0.0.0:0") })
 		return c, err
 	}})
 	_, lc := openConsole(t, ctx, ap.HostPath())
 	asker := &recoverytest.Asker{Answers: []string{"Done"}, Before: func(int, recovery.Question) { ap.PowerCycle(true) }}
 	var rec progressRecorder
 	pb, vars, _ := recovery.AironetModeRecovery(recovery.Params{Image: img, Iface: lapIf},
-		recovery.Tools{CheckImage: live.CheckImage, Files: &live.TFTP{Do: laptop.do}})
+		recovery.Tools{CheckImage: live.CheckImage, Files: &live.TFTP{Do: laptop.Do}})
 	start := time.Now()
 	if err := (&recovery.Runner{Console: lc, Asker: asker, Progress: rec.add}).Run(ctx, pb, vars); err != nil {
 		t.Fatalf("Run() = %v\nmessages: %q", err, rec.messages)
@@ -441,7 +403,7 @@ func TestAironetModeRecoveryButtonDisabledEndToEnd(t *testing.T) {
 	_, lc := openConsole(t, ctx, ap.HostPath())
 	asker := &recoverytest.Asker{Answers: []string{"Done"}, Before: func(int, recovery.Question) { ap.PowerCycle(true) }}
 	pb, vars, _ := recovery.AironetModeRecovery(recovery.Params{Image: img, Iface: lapIf},
-		recovery.Tools{CheckImage: live.CheckImage, Files: &live.TFTP{Do: laptop.do}})
+		recovery.Tools{CheckImage: live.CheckImage, Files: &live.TFTP{Do: laptop.Do}})
 	err := (&recovery.Runner{Console: lc, Asker: asker}).Run(ctx, pb, vars)
 	if !strings.Contains(fmt.Sprint(err), "MODE button may be disabled") {
 		t.Fatalf("Run() = %v, want the MODE button reported as possibly disabled", err)

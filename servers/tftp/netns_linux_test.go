@@ -11,17 +11,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	pintftp "github.com/pin/tftp/v3"
-	"golang.org/x/sys/unix"
 
 	"fieldcon/internal/devsim"
+	"fieldcon/internal/netnstest"
 	"fieldcon/servers"
 )
 
@@ -30,7 +28,7 @@ import (
 // touch nothing outside the test.
 type netnsPair struct {
 	srvNS, cliNS string
-	srv, cli     *netnsThread
+	srv, cli     *netnstest.Thread
 	srvIf, cliIf string
 	srvIP, cliIP netip.Addr
 	bcast        netip.Addr
@@ -50,7 +48,7 @@ func newNetnsPair(t *testing.T) *netnsPair {
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skip("skipped: needs the ip command (iproute2)")
 	}
-	sweepStaleNetns()
+	netnstest.SweepStale(netnsPrefix)
 	pid, n := os.Getpid(), netnsSeq.Add(1)
 	srvNS := fmt.Sprintf("%ssrv-%d-%d", netnsPrefix, pid, n)
 	cliNS := fmt.Sprintf("%scli-%d-%d", netnsPrefix, pid, n)
@@ -87,77 +85,16 @@ func newNetnsPair(t *testing.T) *netnsPair {
 			t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
 		}
 	}
-	p.srv = enterNetns(t, srvNS)
-	p.cli = enterNetns(t, cliNS)
+	p.srv = netnstest.Enter(t, srvNS)
+	p.cli = netnstest.Enter(t, cliNS)
 	return p
 }
 
-// sweepStaleNetns deletes namespaces left by test processes that died
-// before their cleanup ran.
-func sweepStaleNetns() {
-	entries, _ := os.ReadDir("/var/run/netns")
-	for _, e := range entries {
-		name, ok := strings.CutPrefix(e.Name(), netnsPrefix)
-		if !ok {
-			continue
-		}
-		parts := strings.Split(name, "-") // srv-PID-N
-		if len(parts) != 3 {
-			continue
-		}
-		pid, err := strconv.Atoi(parts[1])
-		if err != nil || pid == os.Getpid() {
-			continue
-		}
-		if _, err := os.Stat(filepath.Join("/proc", parts[1])); err == nil {
-			continue // its process still runs
-		}
-		_ = exec.Command("ip", "netns", "del", e.Name()).Run()
-	}
-}
-
-// netnsThread runs functions on an OS thread that has entered a network
-// namespace, so the sockets they open live there.
-type netnsThread struct{ calls chan func() }
-
-func enterNetns(t *testing.T, name string) *netnsThread {
-	t.Helper()
-	n := &netnsThread{calls: make(chan func())}
-	ready := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread ends with this goroutine instead of
-		// going back to the pool in the wrong namespace.
-		runtime.LockOSThread()
-		f, err := os.Open(filepath.Join("/var/run/netns", name))
-		if err == nil {
-			err = unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
-			f.Close()
-		}
-		ready <- err
-		if err != nil {
-			return
-		}
-		for fn := range n.calls {
-			fn()
-		}
-	}()
-	if err := <-ready; err != nil {
-		t.Fatalf("enter network namespace %s: %v", name, err)
-	}
-	t.Cleanup(func() { close(n.calls) })
-	return n
-}
-
-func (n *netnsThread) do(fn func()) {
-	done := make(chan struct{})
-	n.calls <- func() { fn(); close(done) }
-	<-done
-}
-
-func (n *netnsThread) listen(network, addr string) (net.PacketConn, error) {
+// listenIn opens a socket inside n's namespace.
+func listenIn(n *netnstest.Thread, network, addr string) (net.PacketConn, error) {
 	var c net.PacketConn
 	var err error
-	n.do(func() { c, err = net.ListenPacket(network, addr) })
+	n.Do(func() { c, err = net.ListenPacket(network, addr) })
 	return c, err
 }
 
@@ -179,7 +116,7 @@ func startServerIn(t *testing.T, p *netnsPair, cfg Config) *testServer {
 	srv, err := New(cfg, WithHook(hook), WithTransferListener(func(ctx context.Context, network string) (net.PacketConn, error) {
 		var c net.PacketConn
 		var err error
-		p.srv.do(func() { c, err = listenUDP(ctx, network, wildcard(network), cfg.Interface) })
+		p.srv.Do(func() { c, err = listenUDP(ctx, network, wildcard(network), cfg.Interface) })
 		return c, err
 	}))
 	if err != nil {
@@ -187,7 +124,7 @@ func startServerIn(t *testing.T, p *netnsPair, cfg Config) *testServer {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var conn net.PacketConn
-	p.srv.do(func() { conn, err = Listen(ctx, "0.0.0.0:69", cfg.Interface) })
+	p.srv.Do(func() { conn, err = Listen(ctx, "0.0.0.0:69", cfg.Interface) })
 	if err != nil {
 		cancel()
 		t.Fatalf("Listen(0.0.0.0:69, %s) = %v", cfg.Interface, err)
@@ -240,7 +177,7 @@ func TestBroadcastMatrix(t *testing.T) {
 			for _, blksize := range []int{0, 1468} {
 				name := fmt.Sprintf("RRQ to %s, ACKs to %s, blksize %d", rrq.name, ack.name, blksize)
 				t.Run(name, func(t *testing.T) {
-					conn, err := p.cli.listen("udp4", "0.0.0.0:0")
+					conn, err := listenIn(p.cli, "udp4", "0.0.0.0:0")
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -280,7 +217,7 @@ func TestBroadcastUpload(t *testing.T) {
 	startServerIn(t, p, Config{Root: t.TempDir(), Uploads: uploads})
 	all := netip.MustParseAddr("255.255.255.255")
 	for _, to := range []devsim.TFTPTarget{{IP: all}, {Port: 69}} {
-		conn, err := p.cli.listen("udp4", "0.0.0.0:0")
+		conn, err := listenIn(p.cli, "udp4", "0.0.0.0:0")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -335,7 +272,7 @@ func TestMatrixCatchesStockPin(t *testing.T) {
 		{acks[3], false}, // port 69 does not forward ACKs
 	}
 	for _, tc := range tests {
-		conn, err := p.cli.listen("udp4", "0.0.0.0:0")
+		conn, err := listenIn(p.cli, "udp4", "0.0.0.0:0")
 		if err != nil {
 			t.Fatal(err)
 		}
