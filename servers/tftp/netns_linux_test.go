@@ -102,18 +102,9 @@ func listenIn(n *netnstest.Thread, network, addr string) (net.PacketConn, error)
 // limited to its veth.
 func startServerIn(t *testing.T, p *netnsPair, cfg Config) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, notify: make(chan struct{}, 1), done: make(chan error, 1)}
-	hook := func(e servers.Event) {
-		ts.mu.Lock()
-		ts.events = append(ts.events, e)
-		ts.mu.Unlock()
-		select {
-		case ts.notify <- struct{}{}:
-		default:
-		}
-	}
+	ts := newTestServer(t)
 	cfg.Interface = p.srvIf
-	srv, err := New(cfg, WithHook(hook), WithTransferListener(func(ctx context.Context, network string) (net.PacketConn, error) {
+	srv, err := New(cfg, WithHook(ts.record), WithTransferListener(func(ctx context.Context, network string) (net.PacketConn, error) {
 		var c net.PacketConn
 		var err error
 		p.srv.Do(func() { c, err = listenUDP(ctx, network, wildcard(network), cfg.Interface) })
@@ -129,10 +120,7 @@ func startServerIn(t *testing.T, p *netnsPair, cfg Config) *testServer {
 		cancel()
 		t.Fatalf("Listen(0.0.0.0:69, %s) = %v", cfg.Interface, err)
 	}
-	ts.conn, ts.cancel = conn, cancel
-	ts.addr = netip.AddrPortFrom(p.srvIP, 69)
-	go func() { ts.done <- srv.Serve(ctx, conn) }()
-	t.Cleanup(func() { ts.stop(); conn.Close() })
+	ts.serve(ctx, cancel, srv, conn, netip.AddrPortFrom(p.srvIP, 69))
 	return ts
 }
 

@@ -38,17 +38,8 @@ type testServer struct {
 // startServer serves cfg on 127.0.0.1 until the test ends.
 func startServer(t *testing.T, cfg Config, opts ...Option) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, notify: make(chan struct{}, 1), done: make(chan error, 1)}
-	hook := func(e servers.Event) {
-		ts.mu.Lock()
-		ts.events = append(ts.events, e)
-		ts.mu.Unlock()
-		select {
-		case ts.notify <- struct{}{}:
-		default:
-		}
-	}
-	srv, err := New(cfg, append([]Option{WithHook(hook)}, opts...)...)
+	ts := newTestServer(t)
+	srv, err := New(cfg, append([]Option{WithHook(ts.record)}, opts...)...)
 	if err != nil {
 		t.Fatalf("New(%+v) = %v", cfg, err)
 	}
@@ -58,11 +49,30 @@ func startServer(t *testing.T, cfg Config, opts ...Option) *testServer {
 		cancel()
 		t.Fatalf("Listen = %v", err)
 	}
-	ts.conn, ts.cancel = conn, cancel
-	ts.addr = conn.LocalAddr().(*net.UDPAddr).AddrPort()
-	go func() { ts.done <- srv.Serve(ctx, conn) }()
-	t.Cleanup(func() { ts.stop(); conn.Close() })
+	ts.serve(ctx, cancel, srv, conn, conn.LocalAddr().(*net.UDPAddr).AddrPort())
 	return ts
+}
+
+func newTestServer(t *testing.T) *testServer {
+	return &testServer{t: t, notify: make(chan struct{}, 1), done: make(chan error, 1)}
+}
+
+// record is the server's hook: it keeps every event and wakes waiters.
+func (ts *testServer) record(e servers.Event) {
+	ts.mu.Lock()
+	ts.events = append(ts.events, e)
+	ts.mu.Unlock()
+	select {
+	case ts.notify <- struct{}{}:
+	default:
+	}
+}
+
+// serve runs srv on conn (reached at addr) until cancel or the test's end.
+func (ts *testServer) serve(ctx context.Context, cancel context.CancelFunc, srv *Server, conn net.PacketConn, addr netip.AddrPort) {
+	ts.conn, ts.cancel, ts.addr = conn, cancel, addr
+	go func() { ts.done <- srv.Serve(ctx, conn) }()
+	ts.t.Cleanup(func() { ts.stop(); conn.Close() })
 }
 
 // stop cancels Serve and waits for it.
