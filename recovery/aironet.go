@@ -26,29 +26,78 @@ func apImageCheck(check ImageCheck, use string) Step {
 	return Step{Name: "check image", Action: Func{
 		What: "check {image} for " + use,
 		F: func(ctx context.Context, r *Run) error {
-			if check == nil {
-				return errors.New("no image check configured")
-			}
-			v, err := check(ctx, r.Vars["image"], use, DeviceFacts{Platform: r.Vars["platform"]})
+			v, err := checkAPImage(ctx, r, check, use, "")
 			if err != nil {
 				return err
 			}
-			r.Vars["size"] = strconv.FormatInt(v.Size, 10)
-			if v.AskedName != "" {
-				r.Vars["asked"] = v.AskedName
-			}
-			if v.BootPath != "" {
-				r.Vars["boot"] = v.BootPath
-			}
-			switch v.Level {
-			case VerdictFail:
-				return fmt.Errorf("%w: %s %s", ErrImageRefused, v.Reason, v.Fix)
-			case VerdictWarning:
-				r.Message("warning: " + v.Reason + " " + v.Fix)
-			}
-			return nil
+			return applyAPVerdict(r, v)
 		},
 	}, Timeout: time.Minute}
+}
+
+// checkAPImage asks check about {image} for use; want is the AP mode the
+// technician is after ("" when either will do).
+func checkAPImage(ctx context.Context, r *Run, check ImageCheck, use, want string) (ImageVerdict, error) {
+	if check == nil {
+		return ImageVerdict{}, errors.New("no image check configured")
+	}
+	return check(ctx, r.Vars["image"], use, DeviceFacts{Platform: r.Vars["platform"], Want: want})
+}
+
+// applyAPVerdict sets {size}, {asked} and {boot} from v and stops on a
+// will-fail verdict.
+func applyAPVerdict(r *Run, v ImageVerdict) error {
+	r.Vars["size"] = strconv.FormatInt(v.Size, 10)
+	if v.AskedName != "" {
+		r.Vars["asked"] = v.AskedName
+	}
+	if v.BootPath != "" {
+		r.Vars["boot"] = v.BootPath
+	}
+	switch v.Level {
+	case VerdictFail:
+		return fmt.Errorf("%w: %s %s", ErrImageRefused, v.Reason, v.Fix)
+	case VerdictWarning:
+		r.Message("warning: " + v.Reason + " " + v.Fix)
+	}
+	return nil
+}
+
+// Steps the AP playbooks share around their TFTP server.
+
+func laptopStep(fs *fileService, want *addressRange) Step {
+	what := "find the laptop's address on the AP's cable"
+	if want != nil {
+		what = fmt.Sprintf("check the laptop has an address in %s-%s", want.lo, want.hi)
+	}
+	return Step{Name: "laptop address", Action: Func{What: what, F: fs.checkLaptop(want)}, Timeout: 10 * time.Second}
+}
+
+func startTFTPStep(fs *fileService, what string, aliases ...string) Step {
+	return Step{Name: "start TFTP", Action: Func{What: what, F: fs.start(aliases...)}, Timeout: 10 * time.Second}
+}
+
+func stopTFTPStep(fs *fileService) Step {
+	return Step{Name: "stop TFTP", Action: Func{What: "stop the TFTP server", F: fs.stop}, Timeout: 30 * time.Second}
+}
+
+// stopTFTPCleanup is the cleanup every AP playbook ends with: whatever
+// failed, the server does not outlive the run.
+func stopTFTPCleanup(fs *fileService) []Step {
+	return []Step{{Name: "stop TFTP", Action: Func{What: "stop the TFTP server", F: fs.stop}}}
+}
+
+// modeButtonSteps are the MODE-button recovery from the technician's power
+// cycle to the new IOS starting: they need the TFTP server already serving
+// the image under the name the AP asks for.
+func modeButtonSteps(fs *fileService) []Step {
+	extract := &modeExtract{fs: fs}
+	return []Step{
+		{Name: "press MODE", Action: Func{What: "ask: hold MODE while applying power", F: askModeButton}, Timeout: 30 * time.Minute},
+		{Name: "MODE seen", Action: Func{What: "wait for the AP to report the MODE button", F: waitModeButton}, Timeout: ButtonWait},
+		{Name: "AP asks", Action: Func{What: "wait for the AP to ask for its image", F: fs.waitAsked}, Timeout: 3 * time.Minute},
+		{Name: "download", Action: Func{What: "follow the download and extraction", F: extract.do}, Timeout: 45 * time.Minute, Checkpoint: true},
+	}
 }
 
 // AironetModeRecovery is the MODE-button recovery of an Aironet IOS AP: the
@@ -61,24 +110,23 @@ func AironetModeRecovery(p Params, t Tools) (*Playbook, Vars, error) {
 	}
 	fs := &fileService{files: t.Files}
 	vars := Vars{"image": p.Image, "iface": p.Iface, "laptop": p.Laptop, "listen": p.Listen}
-	extract := &modeExtract{fs: fs}
+	steps := []Step{
+		laptopStep(fs, &apRecoveryRange),
+		apImageCheck(t.CheckImage, "ap-mode-recovery"),
+		startTFTPStep(fs, "serve {image} as *-k9w7-tar.default over TFTP", "*-k9w7-tar.default", "{asked}"),
+	}
+	steps = append(steps, modeButtonSteps(fs)...)
+	steps = append(steps,
+		Step{Name: "reach IOS", Action: Func{What: "reach the new IOS prompt", F: reachIOSUser}, Timeout: 10 * time.Minute},
+		stopTFTPStep(fs),
+	)
 	pb := &Playbook{
 		Name:        "aironet-mode-recovery",
 		Title:       "Aironet AP: MODE-button recovery over TFTP",
 		Description: "Serves the AP's -tar- bundle from the laptop at 10.0.0.2-30 under the name the AP asks 255.255.255.255 for, guides the MODE button, follows the download and extraction and waits for the new IOS.",
 		StartsAt:    []string{"ap-loader", "ios-user", "ios-privileged", "press-return"},
-		Steps: []Step{
-			{Name: "laptop address", Action: Func{What: "check the laptop has an address in 10.0.0.2-10.0.0.30", F: fs.checkLaptop(&apRecoveryRange)}, Timeout: 10 * time.Second},
-			apImageCheck(t.CheckImage, "ap-mode-recovery"),
-			{Name: "start TFTP", Action: Func{What: "serve {image} as *-k9w7-tar.default over TFTP", F: fs.start("*-k9w7-tar.default", "{asked}")}, Timeout: 10 * time.Second},
-			{Name: "press MODE", Action: Func{What: "ask: hold MODE while applying power", F: askModeButton}, Timeout: 30 * time.Minute},
-			{Name: "MODE seen", Action: Func{What: "wait for the AP to report the MODE button", F: waitModeButton}, Timeout: ButtonWait},
-			{Name: "AP asks", Action: Func{What: "wait for the AP to ask for its image", F: fs.waitAsked}, Timeout: 3 * time.Minute},
-			{Name: "download", Action: Func{What: "follow the download and extraction", F: extract.do}, Timeout: 45 * time.Minute, Checkpoint: true},
-			{Name: "reach IOS", Action: Func{What: "reach the new IOS prompt", F: reachIOSUser}, Timeout: 10 * time.Minute},
-			{Name: "stop TFTP", Action: Func{What: "stop the TFTP server", F: fs.stop}, Timeout: 30 * time.Second},
-		},
-		Cleanup: []Step{{Name: "stop TFTP", Action: Func{What: "stop the TFTP server", F: fs.stop}}},
+		Steps:       steps,
+		Cleanup:     stopTFTPCleanup(fs),
 	}
 	return pb, vars, nil
 }
@@ -268,9 +316,9 @@ func AironetTFTP(p Params, t Tools) (*Playbook, Vars, error) {
 		StartsAt:    []string{"ap-loader"},
 		Steps: []Step{
 			apImageCheck(t.CheckImage, "ap-tar-xtract"),
-			{Name: "laptop address", Action: Func{What: "find the laptop's address on the AP's cable", F: fs.checkLaptop(nil)}, Timeout: 10 * time.Second},
+			laptopStep(fs, nil),
 			{Name: "AP address", Action: Func{What: "choose the AP's address next to the laptop's", F: chooseDeviceAddress}},
-			{Name: "start TFTP", Action: Func{What: "serve {image} over TFTP", F: fs.start()}, Timeout: 10 * time.Second},
+			startTFTPStep(fs, "serve {image} over TFTP"),
 			{Name: "reach ap:", Action: Func{What: "reach the ap: prompt", F: reachAPLoader}, Timeout: 30 * time.Second, Checkpoint: true},
 			{Name: "set IP_ADDR", Action: Command{Line: "set IP_ADDR {apip}", Expect: []string{apPrompt}}, Timeout: 10 * time.Second},
 			{Name: "set NETMASK", Action: Command{Line: "set NETMASK {netmask}", Expect: []string{apPrompt}}, Timeout: 10 * time.Second},
@@ -283,10 +331,10 @@ func AironetTFTP(p Params, t Tools) (*Playbook, Vars, error) {
 			{Name: "set BOOT", Action: Command{Line: "set BOOT {boot}", Expect: []string{apPrompt}}, Timeout: 10 * time.Second},
 			{Name: "boot", Action: Command{Line: "boot", Expect: []string{apIOSReady}}, Timeout: 15 * time.Minute},
 			{Name: "reach IOS", Action: Func{What: "reach the new IOS prompt", F: reachIOSUser}, Timeout: 5 * time.Minute},
-			{Name: "stop TFTP", Action: Func{What: "stop the TFTP server", F: fs.stop}, Timeout: 30 * time.Second},
+			stopTFTPStep(fs),
 		},
 		Fail:    []*regexp.Regexp{regexp.MustCompile(`Error loading "?flash:`)},
-		Cleanup: []Step{{Name: "stop TFTP", Action: Func{What: "stop the TFTP server", F: fs.stop}}},
+		Cleanup: stopTFTPCleanup(fs),
 	}
 	return pb, vars, nil
 }

@@ -20,6 +20,9 @@ type ImageCheck func(ctx context.Context, path, use string, dev DeviceFacts) (Im
 type DeviceFacts struct {
 	Platform  string // "c3560", "ap3g2"
 	FlashFree int64  // bytes, 0 when unknown
+	// Want is the AP mode the technician is after ("autonomous",
+	// "lightweight"); "" when either will do.
+	Want string
 }
 
 // VerdictLevel grades an ImageVerdict.

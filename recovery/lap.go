@@ -53,29 +53,43 @@ func LightweightUpgrade(p Params, t Tools) (*Playbook, Vars, error) {
 	}
 	fs := &fileService{files: t.Files}
 	vars := Vars{"image": p.Image, "iface": p.Iface, "laptop": p.Laptop, "listen": p.Listen, "password": password}
-	arch := &lapArchive{fs: fs, wait: wait}
+	steps := []Step{
+		apImageCheck(t.CheckImage, "archive-download-sw"),
+		laptopStep(fs, nil),
+		startTFTPStep(fs, "serve {image} over TFTP"),
+	}
+	steps = append(steps, lapArchiveSteps(fs, wait)...)
+	steps = append(steps,
+		Step{Name: "reach IOS", Action: Func{What: "reach the new IOS prompt", F: reachIOSUser}, Timeout: 5 * time.Minute},
+		Step{Name: "verify", Action: Func{What: "check show version names the new image", F: lapVerify}, Timeout: time.Minute},
+		stopTFTPStep(fs),
+	)
 	pb := &Playbook{
 		Name:        "lap-upgrade",
 		Title:       "Lightweight AP: manual upgrade with archive download-sw",
 		Description: "From a lightweight AP's IOS prompt: enable (factory password Cisco), debug capwap console cli to unlock archive, check flash, archive download-sw /overwrite /reload from the laptop's TFTP server, and wait for the new IOS.",
 		StartsAt:    []string{"ios-user", "ios-privileged", "press-return"},
-		Steps: []Step{
-			apImageCheck(t.CheckImage, "archive-download-sw"),
-			{Name: "laptop address", Action: Func{What: "find the laptop's address on the AP's cable", F: fs.checkLaptop(nil)}, Timeout: 10 * time.Second},
-			{Name: "start TFTP", Action: Func{What: "serve {image} over TFTP", F: fs.start()}, Timeout: 10 * time.Second},
-			{Name: "reach AP", Action: Func{What: "reach the AP's IOS prompt", F: reachLAP}, Timeout: time.Minute, Checkpoint: true},
-			{Name: "enable", Action: Func{What: "type enable and the enable password", F: lapEnable}, Timeout: 30 * time.Second},
-			{Name: "debug capwap", Action: Func{What: "type debug capwap console cli", F: lapDebugCLI}, Timeout: 30 * time.Second},
-			{Name: "check flash", Action: Func{What: "check flash space with dir flash:", F: lapCheckFlash}, Timeout: 30 * time.Second},
-			{Name: "archive download-sw", Action: Func{What: "type archive download-sw /overwrite /reload tftp://{laptop}/{file}", F: arch.do}, Timeout: 2 * time.Hour, Destructive: true},
-			{Name: "reload", Action: Expect{Patterns: []string{apIOSReady}, What: "the AP to reload into the new IOS"}, Timeout: 15 * time.Minute},
-			{Name: "reach IOS", Action: Func{What: "reach the new IOS prompt", F: reachIOSUser}, Timeout: 5 * time.Minute},
-			{Name: "verify", Action: Func{What: "check show version names the new image", F: lapVerify}, Timeout: time.Minute},
-			{Name: "stop TFTP", Action: Func{What: "stop the TFTP server", F: fs.stop}, Timeout: 30 * time.Second},
-		},
-		Cleanup: []Step{{Name: "stop TFTP", Action: Func{What: "stop the TFTP server", F: fs.stop}}},
+		Steps:       steps,
+		Cleanup:     stopTFTPCleanup(fs),
 	}
 	return pb, vars, nil
+}
+
+// lapArchiveSteps install {image} from a lightweight AP's IOS prompt, up to
+// the AP reloading into it: enable with {password}, unlock the hidden CLI,
+// check flash against {size}, and archive download-sw /overwrite /reload
+// from the server already serving it, waiting retryWait of quiet after each
+// FailureCode:7.
+func lapArchiveSteps(fs *fileService, retryWait time.Duration) []Step {
+	arch := &lapArchive{fs: fs, wait: retryWait}
+	return []Step{
+		{Name: "reach AP", Action: Func{What: "reach the AP's IOS prompt", F: reachLAP}, Timeout: time.Minute, Checkpoint: true},
+		{Name: "enable", Action: Func{What: "type enable and the enable password", F: lapEnable}, Timeout: 30 * time.Second},
+		{Name: "debug capwap", Action: Func{What: "type debug capwap console cli", F: lapDebugCLI}, Timeout: 30 * time.Second},
+		{Name: "check flash", Action: Func{What: "check flash space with dir flash:", F: lapCheckFlash}, Timeout: 30 * time.Second},
+		{Name: "archive download-sw", Action: Func{What: "type archive download-sw /overwrite /reload tftp://{laptop}/{file}", F: arch.do}, Timeout: 2 * time.Hour, Destructive: true},
+		{Name: "reload", Action: Expect{Patterns: []string{apIOSReady}, What: "the AP to reload into the new IOS"}, Timeout: 15 * time.Minute},
+	}
 }
 
 // reachLAP wakes the console and sets {hostname} and {level} (">" or "#").
@@ -300,20 +314,35 @@ func (a *lapArchive) waitQuiet(ctx context.Context, r *Run) error {
 
 // lapVerify checks show version names the image the bundle installs.
 func lapVerify(ctx context.Context, r *Run) error {
+	running, err := showVersionImage(ctx, r)
+	if err != nil {
+		return err
+	}
+	want := r.Vars["boot"]
+	if want != "" && normFlash(running) != normFlash(want) {
+		return fmt.Errorf("the AP runs %s, not the new %s: the upgrade did not take; look at the boot output above", running, want)
+	}
+	r.Message("the AP runs " + running)
+	return nil
+}
+
+// showVersionImage types show version at the IOS user prompt and returns
+// the image it names, paging through --More-- and reading to the prompt.
+func showVersionImage(ctx context.Context, r *Run) (string, error) {
 	r.Console.MarkRead()
 	if err := r.Console.SendLine("show version"); err != nil {
-		return err
+		return "", err
 	}
 	file := regexp.MustCompile(lapImageFile)
 	more := regexp.MustCompile(lapMore)
 	for {
 		i, g, err := r.Expect(ctx, file, more)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if i == 1 {
 			if err := r.Console.Send([]byte(" ")); err != nil {
-				return err
+				return "", err
 			}
 			continue
 		}
@@ -327,15 +356,10 @@ func lapVerify(ctx context.Context, r *Run) error {
 				break
 			}
 			if err := r.Console.Send([]byte(" ")); err != nil {
-				return err
+				return "", err
 			}
 		}
-		want := r.Vars["boot"]
-		if want != "" && normFlash(running) != normFlash(want) {
-			return fmt.Errorf("the AP runs %s, not the new %s: the upgrade did not take; look at the boot output above", running, want)
-		}
-		r.Message("the AP runs " + running)
-		return nil
+		return running, nil
 	}
 }
 

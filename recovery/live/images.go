@@ -18,7 +18,7 @@ func CheckImage(ctx context.Context, path, use string, dev recovery.DeviceFacts)
 	if err != nil {
 		return recovery.ImageVerdict{}, err
 	}
-	v := images.Evaluate(img, u, images.Device{Platform: dev.Platform, FlashFree: dev.FlashFree})
+	v := images.Evaluate(img, u, images.Device{Platform: dev.Platform, FlashFree: dev.FlashFree, Want: images.APMode(dev.Want)})
 	out := recovery.ImageVerdict{
 		Reason:    v.Reason,
 		Fix:       v.Fix,
