@@ -93,6 +93,9 @@ func New(cfg Config) (*Director, error) {
 		return nil, errors.New("director: no IPv4 address for fieldcon on the switch VLAN; give the interface one, or set director: address: in director.yaml")
 	}
 	d := &Director{cfg: cfg, prof: cfg.Profiles, hook: cfg.Hook, work: make(chan func(), 4096), lastPlan: map[MAC]Plan{}}
+	if err := d.lintScripts(cfg.Profiles); err != nil {
+		return nil, err
+	}
 	var err error
 	if d.db, err = OpenDB(cfg.Store, cfg.Clock, cfg.Profiles.KeepalivePeriod(), cfg.Hook); err != nil {
 		return nil, err
@@ -136,15 +139,33 @@ func (d *Director) Profiles() *Profiles {
 	return d.prof
 }
 
+// lintScripts checks the post-install scripts p names: errors refuse the
+// profiles, warnings become events.
+func (d *Director) lintScripts(p *Profiles) error {
+	warnings, err := p.LintScripts(d.cfg.Root)
+	for _, w := range warnings {
+		d.hook.Emit(ev(servers.Warning, "", p.File(), "%s", w))
+	}
+	if err != nil {
+		return fmt.Errorf("director: post-install scripts: %w", err)
+	}
+	return nil
+}
+
 // SetProfiles puts an edited profile file into effect from the next DHCP
 // exchange on: a group deleted from director.yaml no longer claims its
-// switches, which resolve to the next profile in precedence order. Image
+// switches, which resolve to the next profile in precedence order. Profiles
+// whose post-install scripts have errors are refused and the old ones stay
+// in effect. Image
 // lists of the new profiles are written as New writes them. The join window
 // (its mode and schedule) and the keepalive period keep the values they
 // started with; restart the director to change those.
 func (d *Director) SetProfiles(p *Profiles) error {
 	if p == nil {
 		return fmt.Errorf("director: %w: no profile loaded", ErrProfile)
+	}
+	if err := d.lintScripts(p); err != nil {
+		return err
 	}
 	_, errs := d.lists.GenerateAll(p)
 	for _, e := range errs {

@@ -1,6 +1,7 @@
 package director
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -48,6 +49,33 @@ func FuzzParseVendorClass(f *testing.F) {
 		pid, _, members := MembersFromUDIs(items)
 		if len(members) == 1 || (len(members) > 0 && pid == "") {
 			t.Fatalf("MembersFromUDIs(%q) = %q, %v", items, pid, members)
+		}
+	})
+}
+
+func FuzzLintScript(f *testing.F) {
+	f.Add([]byte("\"system mtu 1600\"\n\"vlan 123\" \"name VLAN\" \"exit\"\n\"sdm prefer default\"\n"))
+	f.Add([]byte("'vlan 123' , 'name VLAN' , 'exit'\n>\"vlan 123\" \"name VLAN\" \"exit\"\n"))
+	f.Add([]byte("\"vlan 123\" \"name VLAN\r\n'unclosed\n"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		lines, probs := LintScript(p)
+		n := strings.Count(string(p), "\n") + 1
+		for _, pr := range probs {
+			if pr.Line < 1 || pr.Line > n || pr.Msg == "" {
+				t.Fatalf("LintScript(%q) problem %+v outside lines 1..%d", p, pr, n)
+			}
+		}
+		last := 0
+		for _, l := range lines {
+			if l.Line <= last || l.Line > n || len(l.Commands) == 0 {
+				t.Fatalf("LintScript(%q) preview line %+v after line %d of %d", p, l, last, n)
+			}
+			last = l.Line
+			for _, c := range l.Commands {
+				if strings.ContainsAny(c, "\"\n") {
+					t.Fatalf("LintScript(%q) command %q holds a quote or a newline", p, c)
+				}
+			}
 		}
 	})
 }

@@ -356,7 +356,7 @@ func (p *Profiles) validate() []Problem {
 			c.bad("join-window.schedule", "%v", err)
 		}
 	}
-	c.files("default", p.Default, "", "the default profile")
+	c.files("default", p.Default, "", "the default profile", false)
 	seenBuiltIn := map[string]int{}
 	for i, g := range p.BuiltIn {
 		at := fmt.Sprintf("built-in.%d", i)
@@ -378,7 +378,7 @@ func (p *Profiles) validate() []Problem {
 		if g.Files.Empty() {
 			c.bad(at, "built-in group %s gives no image and no configuration", key)
 		}
-		c.files(at, g.Files, fam, "built-in group "+key)
+		c.files(at, g.Files, fam, "built-in group "+key, false)
 	}
 	names := map[string]int{}
 	macOwner := map[MAC]string{}
@@ -469,7 +469,9 @@ func (p *Profiles) validate() []Problem {
 				}
 			}
 		}
-		c.files(at, g.Files, family, fmt.Sprintf("group %q", g.Name))
+		// A stack group's images may all be on its members; a script
+		// goes with them.
+		c.files(at, g.Files, family, fmt.Sprintf("group %q", g.Name), hasAnyImage(g))
 	}
 	for i, r := range p.Families {
 		if r.PID == "" || r.Family == "" || r.Ports == "" {
@@ -492,9 +494,10 @@ func hasAnyImage(g Group) bool {
 }
 
 // files checks one profile's file names. family is the product family the
-// profile is for, when it is known.
-func (c *checker) files(at string, f Files, family, what string) {
-	if f.Script != "" && f.Image == "" && f.Config == "" {
+// profile is for, when it is known; hasImage says an image is given
+// elsewhere (on a stack group's members).
+func (c *checker) files(at string, f Files, family, what string, hasImage bool) {
+	if f.Script != "" && f.Image == "" && f.Config == "" && !hasImage {
 		c.bad(at+".script", "%s has a post-install script but no image and no configuration; a script only runs with an upgrade", what)
 	}
 	if f.Image != "" {
