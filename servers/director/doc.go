@@ -48,7 +48,9 @@
 //   - 14(e), never opening or connecting to TCP 4786: fieldcon does
 //     connect to 4786, but only as issue 9 point 6 allows (one confirmed
 //     client, types 2, 3, 4 and 8, never 5 or 7, never a scan), and it
-//     never listens on it (TestScenarioSMIOperationWithoutConfirmedTargetRefused).
+//     never listens on it. TestScenarioSMIOperationWithoutConfirmedTargetRefused
+//     checks that nothing reaches a switch's 4786 without one confirmed
+//     target.
 //   - 15, console watcher: the serial console belongs to the console
 //     engine and the TUI (package serialcon, package tui), not to this
 //     package.
