@@ -85,12 +85,7 @@ func TestCatalystPasswordOnSimulator(t *testing.T) {
 	if _, err := g.run(t, ctx, pb, vars, nil); err != nil {
 		t.Fatalf("Run() = %v\n%s", err, g.transcript())
 	}
-	var cmds []string
-	for _, l := range g.con.Sent() {
-		if l != "" {
-			cmds = append(cmds, l)
-		}
-	}
+	cmds := g.con.Commands()
 	want := []string{
 		"flash_init", "load_helper", "dir flash:", "rename flash:config.text flash:config.old", "boot",
 		"enable", "rename flash:config.old flash:config.text", "copy flash:config.text system:running-config",

@@ -30,6 +30,18 @@ func onlyReturns(lines []string) bool {
 	return true
 }
 
+// checkSentThenReturns fails t unless the lines sent are want followed by
+// nothing but carriage returns (which wake the prompt while it reboots).
+func checkSentThenReturns(t *testing.T, sent, want []string) {
+	t.Helper()
+	if len(sent) < len(want) || !onlyReturns(sent[len(want):]) {
+		t.Fatalf("lines sent = %q, want %q then carriage returns", sent, want)
+	}
+	if diff := cmp.Diff(want, sent[:len(want)]); diff != "" {
+		t.Errorf("lines sent (-want +got):\n%s", diff)
+	}
+}
+
 func TestRommonTFTPOnSimulator(t *testing.T) {
 	ctx := simContext(t)
 	g := startRig(t, ctx, devsim.Options{Profile: "rommon"}, 9600, rommonPromptRE)
@@ -56,13 +68,7 @@ func TestRommonTFTPOnSimulator(t *testing.T) {
 		"IP_ADDRESS=127.0.0.2", "IP_SUBNET_MASK=255.0.0.0", "DEFAULT_GATEWAY=127.0.0.1", "TFTP_SERVER=127.0.0.1", "TFTP_FILE=" + name,
 		"set", "tftpdnld", "y", "reset",
 	}
-	sent := g.con.Sent()
-	if len(sent) < len(want) || !onlyReturns(sent[len(want):]) {
-		t.Fatalf("lines sent = %q, want %q then carriage returns", sent, want)
-	}
-	if diff := cmp.Diff(want, sent[:len(want)]); diff != "" {
-		t.Errorf("lines sent (-want +got):\n%s", diff)
-	}
+	checkSentThenReturns(t, g.con.Sent(), want)
 	orig, _ := os.ReadFile(img)
 	files, _ := g.sim.Device.Flash().List("")
 	if len(files) != 1 || files[0].Name != name {
@@ -135,13 +141,7 @@ func TestRommonXMODEMOnSimulator(t *testing.T) {
 				t.Fatalf("Run() = %v\n%s", err, g.transcript())
 			}
 			want := []string{"", "xmodem -?", tt.wantCmd + name, "y"}
-			sent := g.con.Sent()
-			if len(sent) < len(want) || !onlyReturns(sent[len(want):]) {
-				t.Fatalf("lines sent = %q, want %q then carriage returns", sent, want)
-			}
-			if diff := cmp.Diff(want, sent[:len(want)]); diff != "" {
-				t.Errorf("lines sent (-want +got):\n%s", diff)
-			}
+			checkSentThenReturns(t, g.con.Sent(), want)
 			orig, _ := os.ReadFile(img)
 			if got, _ := g.sim.Device.Flash().Get(name); !bytes.Equal(got, orig) {
 				t.Errorf("flash:%s is %d bytes, want the %d-byte image", name, len(got), len(orig))

@@ -54,6 +54,18 @@ func (c *simConsole) Sent() []string {
 	return append([]string(nil), c.sent...)
 }
 
+// Commands is Sent without the bare returns that wake a prompt: what the
+// playbook typed.
+func (c *simConsole) Commands() []string {
+	var cmds []string
+	for _, l := range c.Sent() {
+		if l != "" {
+			cmds = append(cmds, l)
+		}
+	}
+	return cmds
+}
+
 var _ recovery.BaudDetector = (*simConsole)(nil)
 var _ recovery.StreamConsole = (*simConsole)(nil)
 

@@ -24,12 +24,7 @@ func TestStackVersionMismatchOnSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run() = %v\n%s", err, g.transcript())
 	}
-	var cmds []string
-	for _, l := range g.con.Sent() {
-		if l != "" {
-			cmds = append(cmds, l)
-		}
-	}
+	cmds := g.con.Commands()
 	want := []string{"enable", "forgotten", "show switch", "archive copy-sw /overwrite /destination-system 3 1", "reload slot 3", "show switch", "show switch"}
 	if diff := cmp.Diff(want, cmds); diff != "" {
 		t.Errorf("commands sent (-want +got):\n%s", diff)

@@ -28,12 +28,7 @@ func TestCatalystLoaderTFTPOnSimulator(t *testing.T) {
 	if _, err := g.run(t, ctx, pb, vars, nil); err != nil {
 		t.Fatalf("Run() = %v\n%s", err, g.transcript())
 	}
-	var cmds []string
-	for _, l := range g.con.Sent() {
-		if l != "" {
-			cmds = append(cmds, l)
-		}
-	}
+	cmds := g.con.Commands()
 	want := []string{
 		"set IP_ADDR 127.0.0.2/255.0.0.0", "set DEFAULT_ROUTER 127.0.0.1", "dir flash:",
 		"copy tftp://127.0.0.1/" + name + " flash:" + name, "dir flash:", "set BOOT flash:" + name, "boot",
@@ -71,12 +66,7 @@ func TestEmergencyInstallOnSimulator(t *testing.T) {
 			}
 			asker := &askAll{answer: "Yes"}
 			_, err = g.run(t, ctx, pb, vars, asker)
-			var cmds []string
-			for _, l := range g.con.Sent() {
-				if l != "" {
-					cmds = append(cmds, l)
-				}
-			}
+			cmds := g.con.Commands()
 			want := []string{"set IP_ADDR 127.0.0.2/255.0.0.0", "set DEFAULT_ROUTER 127.0.0.1", "ping 127.0.0.1", "emergency-install tftp://127.0.0.1/" + bundle, "y"}
 			if diff := cmp.Diff(want, cmds); diff != "" {
 				t.Errorf("commands sent (-want +got):\n%s", diff)
