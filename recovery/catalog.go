@@ -44,6 +44,13 @@ var builtins = []Entry{
 		Build:    LightweightUpgrade,
 	},
 	{
+		Name:     "lap-to-autonomous",
+		Title:    "Lightweight AP to autonomous (k9w7)",
+		Summary:  "make a lightweight AP autonomous with a k9w7 bundle (k9w8 refused): from ap: or a silent AP, the MODE button with the laptop at 10.0.0.2-30; from its IOS prompt, enable, debug capwap console cli, archive download-sw /overwrite /reload; checks flash, verifies ap> and show version, then tells the first-login defaults (Cisco/Cisco, address on BVI1)",
+		StartsAt: []string{"ap-loader", "ios-user", "ios-privileged", "press-return"},
+		Build:    LightweightToAutonomous,
+	},
+	{
 		Name:     "rommon-tftp",
 		Title:    "Router ROMMON: image over TFTP (tftpdnld)",
 		Summary:  "from rommon >: serve the .bin from the laptop (--iface), set IP_ADDRESS, IP_SUBNET_MASK, DEFAULT_GATEWAY, TFTP_SERVER, TFTP_FILE (checked, read back), tftpdnld (erases flash), reset; refuses images over 65535 512-byte blocks unless the ROMMON takes TFTP_BLKSIZE",

@@ -23,7 +23,6 @@ const (
 	lapReload       = `%SYS-5-RELOAD|Requested system reload in progress|reload in progress`
 	lapMore         = ` ?--More-- ?`
 	lapImageFile    = `System image file is "([^"]+)"`
-	lapFlashTotals  = `(\d+) bytes total \((\d+) bytes free\)`
 )
 
 // DefaultRetryWait is how long a lightweight AP must print no %CAPWAP line
@@ -168,36 +167,52 @@ func lapDebugCLI(ctx context.Context, r *Run) error {
 }
 
 func lapCheckFlash(ctx context.Context, r *Run) error {
-	r.Console.MarkRead()
-	if err := r.Console.SendLine("dir flash:"); err != nil {
+	total, free, err := readFlashTotals(ctx, r, lapPrivPrompt)
+	if err != nil {
 		return err
 	}
+	size, _ := strconv.ParseInt(r.Vars["size"], 10, 64)
+	r.Vars["flash_free"] = strconv.FormatInt(free, 10)
+	switch {
+	case size > total:
+		return fmt.Errorf("the bundle (%d bytes) is larger than the AP's whole flash (%d bytes): it is not an image for this AP", size, total)
+	case size > free:
+		r.Message(fmt.Sprintf("flash has %d bytes free for a %d-byte bundle: /overwrite deletes the old image first", free, size))
+	default:
+		r.Message(fmt.Sprintf("flash: %d bytes free, bundle %d bytes", free, size))
+	}
+	return nil
+}
+
+// readFlashTotals types dir flash: and reads its footer, paging through
+// --More--, up to prompt: IOS says "N bytes total (M bytes free)", the ap:
+// loader "N bytes available (M bytes used)".
+func readFlashTotals(ctx context.Context, r *Run, prompt string) (total, free int64, err error) {
+	r.Console.MarkRead()
+	if err := r.Console.SendLine("dir flash:"); err != nil {
+		return 0, 0, err
+	}
 	more := regexp.MustCompile(lapMore)
-	totals := regexp.MustCompile(lapFlashTotals + `[\s\S]*` + lapPrivPrompt)
+	totals := regexp.MustCompile(`(?:` + dirFlashTotals + `)[\s\S]*` + prompt)
 	for {
 		i, g, err := r.Expect(ctx, totals, more)
 		if err != nil {
-			return err
+			return 0, 0, err
 		}
 		if i == 1 {
 			if err := r.Console.Send([]byte(" ")); err != nil {
-				return err
+				return 0, 0, err
 			}
 			continue
 		}
-		total, _ := strconv.ParseInt(g[1], 10, 64)
-		free, _ := strconv.ParseInt(g[2], 10, 64)
-		size, _ := strconv.ParseInt(r.Vars["size"], 10, 64)
-		r.Vars["flash_free"] = g[2]
-		switch {
-		case size > total:
-			return fmt.Errorf("the bundle (%d bytes) is larger than the AP's whole flash (%d bytes): it is not an image for this AP", size, total)
-		case size > free:
-			r.Message(fmt.Sprintf("flash has %d bytes free for a %d-byte bundle: /overwrite deletes the old image first", free, size))
-		default:
-			r.Message(fmt.Sprintf("flash: %d bytes free, bundle %d bytes", free, size))
+		if g[1] != "" {
+			total, _ = strconv.ParseInt(g[1], 10, 64)
+			free, _ = strconv.ParseInt(g[2], 10, 64)
+			return total, free, nil
 		}
-		return nil
+		free, _ = strconv.ParseInt(g[3], 10, 64)
+		used, _ := strconv.ParseInt(g[4], 10, 64)
+		return free + used, free, nil
 	}
 }
 

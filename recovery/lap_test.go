@@ -21,6 +21,18 @@ const lapHost = "AP0016.c716.c453"
 // fakeLAP is a lightweight AP at its IOS prompt whose first busy archive
 // download-sw attempts fail with FailureCode:7.
 func fakeLAP(fs *recoverytest.FileServer, flash *fakeAPFlash, busy int, bootPath string) *recoverytest.Console {
+	return fakeLAPReloading(fs, flash, busy, lapReload{host: lapHost, feature: "K9W8", image: bootPath})
+}
+
+// lapReload is what a fake lightweight AP runs after archive download-sw
+// reloads it.
+type lapReload struct {
+	host    string // prompt hostname: the lightweight AP0016.c716.c453, or the autonomous ap
+	feature string // in show version's first line: K9W8 or K9W7
+	image   string // System image file
+}
+
+func fakeLAPReloading(fs *recoverytest.FileServer, flash *fakeAPFlash, busy int, after lapReload) *recoverytest.Console {
 	c := recoverytest.New()
 	c.SetState("user")
 	rule := func(when, sent, reply, then string) {
@@ -44,8 +56,8 @@ func fakeLAP(fs *recoverytest.FileServer, flash *fakeAPFlash, busy int, bootPath
 		}
 		return text + "New software image installed in flash:/x\r\nRequested system reload in progress...\r\n%SYS-5-RELOAD: Reload requested by console.\r\nPress RETURN to get started!\r\n"
 	}})
-	rule("ios", `^$`, "\r\n"+lapHost+">", "")
-	rule("ios", `^show version$`, "Cisco IOS Software, C1200 Software\r\nSystem image file is \""+bootPath+"\"\r\n\r\n"+lapHost+">", "")
+	rule("ios", `^$`, "\r\n"+after.host+">", "")
+	rule("ios", `^show version$`, "Cisco IOS Software, C1200 Software (C1200-"+after.feature+"-M), Version 12.3(8)JA, RELEASE SOFTWARE (fc2)\r\nSystem image file is \""+after.image+"\"\r\n\r\n"+after.host+">", "")
 	return c
 }
 
