@@ -62,26 +62,30 @@ func main() {
 		}
 		return err
 	})
-	if err != nil {
-		fmt.Printf("%6d baud: fieldcon failed: %v\n", *baud, err)
-	}
 	theirs, err2 := measure(*baud, data, dir, func(host *os.File, _ *devsim.Link) error {
 		cmd := exec.Command("sx", "-X", "-k", "-q", in)
 		cmd.Stdin, cmd.Stdout = host, host
 		return cmd.Run()
 	})
-	if err2 != nil {
-		// lrzsz rx purges its input right after each ACK; when a block
-		// lands before the purge, both senders lose seconds, and sx
-		// sometimes gives up.
-		fmt.Printf("%6d baud: sx -X -k failed: %v\n", *baud, err2)
+	line := float64(*baud) / 10
+	report := func(who string, rate float64, err error) string {
+		if err != nil {
+			return fmt.Sprintf("%s failed (%v)", who, err)
+		}
+		return fmt.Sprintf("%s %7.0f B/s (%5.1f%% of line rate)", who, rate, 100*rate/line)
 	}
+	ratio := "n/a"
+	if err == nil && err2 == nil {
+		ratio = fmt.Sprintf("%.3f", ours/theirs)
+	}
+	fmt.Printf("%6d baud, %7d bytes: %s  %s  ratio fieldcon/lrzsz %s\n",
+		*baud, n, report("fieldcon 1K", ours, err), report("sx -X -k", theirs, err2), ratio)
+	// lrzsz rx purges its input right after each ACK; a block that lands
+	// before the purge costs either sender seconds, and sx sometimes gives
+	// up on it.
 	if err != nil || err2 != nil {
 		os.Exit(1)
 	}
-	line := float64(*baud) / 10
-	fmt.Printf("%6d baud, %7d bytes: fieldcon 1K %7.0f B/s (%5.1f%% of line rate)  sx -X -k %7.0f B/s (%5.1f%%)  ratio fieldcon/lrzsz %.3f\n",
-		*baud, n, ours, 100*ours/line, theirs, 100*theirs/line, ours/theirs)
 }
 
 // measure runs rx on a fresh link's device side and send on its host side,

@@ -12,5 +12,7 @@ small="${1:-65536}"
 bin="$(mktemp -d)/xmodembench"
 trap 'rm -rf "$(dirname "$bin")"' EXIT
 go build -o "$bin" ./bench/xmodem
-"$bin" -baud 115200 -size 1048576
-"$bin" -baud 9600 -size "$small"
+status=0
+"$bin" -baud 115200 -size 1048576 || status=1
+"$bin" -baud 9600 -size "$small" || status=1
+exit $status
