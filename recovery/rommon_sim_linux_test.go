@@ -4,7 +4,6 @@ package recovery_test
 
 import (
 	"context"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -18,8 +17,6 @@ import (
 	"fieldcon/recovery"
 	"fieldcon/recovery/live"
 	"fieldcon/serialcon"
-	"fieldcon/servers"
-	"fieldcon/servers/tftp"
 )
 
 // These tests run playbooks end to end against internal/devsim devices over
@@ -98,7 +95,7 @@ func startRig(t *testing.T, ctx context.Context, o devsim.Options, hostBaud int,
 			t.Fatalf("waiting for %q: %v\n%s", wait, err, con.Transcript())
 		}
 	}
-	return &simRig{sim: sim, con: &simConsole{Console: lc, con: con}, files: &simFiles{dev: sim.Device}, started: time.Now()}
+	return &simRig{sim: sim, con: &simConsole{Console: lc, con: con}, files: &simFiles{dev: sim.Device, empty: t.TempDir()}, started: time.Now()}
 }
 
 func (g *simRig) transcript() string { return string(g.con.con.Transcript()) }
@@ -134,12 +131,14 @@ func simContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// simFiles is a recovery.FileServer on loopback with servers/tftp; it
-// points the simulated device's TFTP client at the port it got.
+// simFiles is recovery/live's TFTP server on loopback; it points the
+// simulated device's TFTP client at the port it got and records the names
+// the device asked for.
 type simFiles struct {
 	dev *devsim.Device
-	// missing serves from an empty folder: the file is not on the server.
+	// missing serves from empty instead: the file is not on the server.
 	missing bool
+	empty   string
 
 	mu    sync.Mutex
 	asked []string
@@ -156,88 +155,45 @@ func (f *simFiles) Asked() []string {
 }
 
 func (f *simFiles) Serve(ctx context.Context, spec recovery.ServeSpec) (recovery.Serving, error) {
-	hook, events, _ := servers.Channel(1024)
-	var aliases []tftp.Alias
-	for _, a := range spec.Aliases {
-		aliases = append(aliases, tftp.Alias{Pattern: a, File: filepath.Base(spec.File)})
-	}
-	root := filepath.Dir(spec.File)
 	if f.missing {
-		var err error
-		if root, err = os.MkdirTemp("", "simfiles-empty-"); err != nil {
-			return nil, err
-		}
+		spec.File = filepath.Join(f.empty, filepath.Base(spec.File))
 	}
-	srv, err := tftp.New(tftp.Config{Root: root, Aliases: aliases}, tftp.WithHook(hook))
+	spec.Listen = "127.0.0.1:0"
+	s, err := (&live.TFTP{}).Serve(ctx, spec)
 	if err != nil {
 		return nil, err
 	}
-	// The server outlives the step that starts it, as a playbook's does.
-	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	conn, err := tftp.Listen(sctx, "127.0.0.1:0", "")
+	addr, err := netip.ParseAddrPort(s.Addr())
 	if err != nil {
-		cancel()
+		s.Stop()
 		return nil, err
 	}
-	f.dev.SetTFTPPort(conn.LocalAddr().(*net.UDPAddr).Port)
-	s := &simServing{addr: conn.LocalAddr().String(), cancel: cancel, done: make(chan error, 1), events: make(chan recovery.FileEvent, 1024)}
-	go func() { s.done <- srv.Serve(sctx, conn) }()
+	f.dev.SetTFTPPort(int(addr.Port()))
+	rec := &recordedServing{Serving: s, events: make(chan recovery.FileEvent, 1024)}
 	go func() {
-		defer close(s.events)
-		for {
+		defer close(rec.events)
+		for fe := range s.Events() {
+			if fe.Kind == recovery.FileRequested || fe.Kind == recovery.FileRefused {
+				f.mu.Lock()
+				f.asked = append(f.asked, fe.Asked)
+				f.mu.Unlock()
+			}
 			select {
-			case ev := <-events:
-				fe := recovery.FileEvent{Peer: ev.Peer, Asked: ev.Subject, Bytes: ev.Bytes, Total: ev.Total, Rate: ev.Rate, Detail: ev.Detail}
-				switch ev.Kind {
-				case servers.TransferStart:
-					fe.Kind = recovery.FileRequested
-					f.mu.Lock()
-					f.asked = append(f.asked, ev.Subject)
-					f.mu.Unlock()
-				case servers.TransferProgress:
-					fe.Kind = recovery.FileProgress
-				case servers.TransferDone:
-					fe.Kind = recovery.FileDone
-				case servers.TransferFailed:
-					fe.Kind = recovery.FileFailed
-				case servers.Refused:
-					fe.Kind = recovery.FileRefused
-					f.mu.Lock()
-					f.asked = append(f.asked, ev.Subject)
-					f.mu.Unlock()
-				default:
-					continue
-				}
-				select {
-				case s.events <- fe:
-				default:
-				}
-			case <-sctx.Done():
-				return
+			case rec.events <- fe:
+			default:
 			}
 		}
 	}()
-	return s, nil
+	return rec, nil
 }
 
-type simServing struct {
-	addr   string
-	cancel context.CancelFunc
-	done   chan error
+// recordedServing passes on the events simFiles has looked at.
+type recordedServing struct {
+	recovery.Serving
 	events chan recovery.FileEvent
-	once   sync.Once
 }
 
-func (s *simServing) Events() <-chan recovery.FileEvent { return s.events }
-func (s *simServing) Addr() string                      { return s.addr }
-func (s *simServing) Stop() error {
-	var err error
-	s.once.Do(func() {
-		s.cancel()
-		err = <-s.done
-	})
-	return err
-}
+func (s *recordedServing) Events() <-chan recovery.FileEvent { return s.events }
 
 // routerImage writes a runnable (to the simulator) router image.
 func routerImage(t *testing.T, name string, size int) string {
