@@ -9,11 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
 // Names of this package's own namespaces.
 const testPrefix = "fcnst-"
+
+var seq atomic.Int32
 
 func requireRoot(t *testing.T) {
 	t.Helper()
@@ -52,21 +55,27 @@ func interfaceNames() ([]string, error) {
 
 func TestEnter(t *testing.T) {
 	requireRoot(t)
-	name := fmt.Sprintf("%senter-%d-1", testPrefix, os.Getpid())
+	// Names unique to this run of the test (go test -count=N reruns it in
+	// the same process).
+	n := seq.Add(1)
+	name := fmt.Sprintf("%senter-%d-%d", testPrefix, os.Getpid(), n)
 	addNetns(t, name)
 	// A veth end moved into the namespace is seen there and not here.
-	ifName := fmt.Sprintf("fcnst%d", os.Getpid()%1000000)
-	if out, err := exec.Command("ip", "link", "add", ifName, "type", "veth", "peer", "name", ifName+"p").CombinedOutput(); err != nil {
+	ifName := fmt.Sprintf("fcnst%de%d", os.Getpid()%100000, n)
+	peer := ifName + "p"
+	if out, err := exec.Command("ip", "link", "add", ifName, "type", "veth", "peer", "name", peer).CombinedOutput(); err != nil {
 		t.Fatalf("ip link add: %v: %s", err, out)
 	}
-	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", ifName).Run() })
+	// Deleting the end that stays here removes both at once; the one in
+	// the namespace would otherwise linger until the kernel frees it.
+	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", peer).Run() })
 	if out, err := exec.Command("ip", "link", "set", ifName, "netns", name).CombinedOutput(); err != nil {
 		t.Fatalf("ip link set netns: %v: %s", err, out)
 	}
 
-	n := Enter(t, name)
+	th := Enter(t, name)
 	var inside []string
-	if err := n.Run(func() (err error) { inside, err = interfaceNames(); return err }); err != nil {
+	if err := th.Run(func() (err error) { inside, err = interfaceNames(); return err }); err != nil {
 		t.Fatalf("interfaces inside: %v", err)
 	}
 	if !strings.Contains(" "+strings.Join(inside, " ")+" ", " "+ifName+" ") {
@@ -83,7 +92,7 @@ func TestEnter(t *testing.T) {
 	}
 
 	want := errors.New("from inside")
-	if got := n.Run(func() error { return want }); got != want {
+	if got := th.Run(func() error { return want }); got != want {
 		t.Errorf("Run() = %v, want %v", got, want)
 	}
 }
@@ -96,9 +105,10 @@ func TestSweepStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	dead := strings.TrimSpace(string(b))
-	stale := fmt.Sprintf("%ssweep-%s-1", testPrefix, dead)
-	mine := fmt.Sprintf("%ssweep-%d-2", testPrefix, os.Getpid())
-	other := fmt.Sprintf("fcnsx-sweep-%s-3", dead) // another package's prefix
+	n := seq.Add(1)
+	stale := fmt.Sprintf("%ssweep-%s-%d", testPrefix, dead, n)
+	mine := fmt.Sprintf("%ssweep-%d-%d", testPrefix, os.Getpid(), n)
+	other := fmt.Sprintf("fcnsx-sweep-%s-%d", dead, n) // another package's prefix
 	for _, n := range []string{stale, mine, other} {
 		addNetns(t, n)
 	}
