@@ -140,6 +140,11 @@ func (a *AP) archiveDownload(ctx context.Context, c *Call) error {
 	dir, _, _ := strings.Cut(res.Image, "/")
 	boot := "flash:/" + res.Image
 	d.SetEnv("BOOT", boot)
+	if strings.Contains(flags, "/overwrite") {
+		if err := replaceImage(d.Flash(), d.State("image"), boot); err != nil {
+			return err
+		}
+	}
 	if err := c.Println(
 		fmt.Sprintf("[OK - %d bytes]", res.Bytes),
 		"",

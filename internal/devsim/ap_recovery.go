@@ -74,22 +74,15 @@ const (
 
 // StartAP makes a link and powers an access point on at its far end.
 func StartAP(ctx context.Context, o APOptions) (*AP, error) {
-	if o.Platform == "" {
-		o.Platform = "c1200"
-	}
-	if o.MoreEvery == 0 {
-		o.MoreEvery = 20
-	}
-	a := &AP{o: o}
-	p := a.profile()
-	if err := p.compile(); err != nil {
+	a, p, err := newAP(o)
+	if err != nil {
 		return nil, err
 	}
 	l, err := NewLink(LinkConfig{Dir: o.Dir})
 	if err != nil {
 		return nil, err
 	}
-	d, err := newDevice(p, &linkLine{f: l.devSlave, l: l}, 9600, o.Flash, o.Env)
+	d, err := newDevice(p, &linkLine{f: l.devSlave, l: l}, 9600, a.o.Flash, a.o.Env)
 	if err != nil {
 		l.Close()
 		return nil, err
@@ -101,6 +94,22 @@ func StartAP(ctx context.Context, o APOptions) (*AP, error) {
 		a.Sim.err = a.run(ctx)
 	}()
 	return a, nil
+}
+
+// newAP applies the defaults of o and compiles the AP's profile.
+func newAP(o APOptions) (*AP, *Profile, error) {
+	if o.Platform == "" {
+		o.Platform = "c1200"
+	}
+	if o.MoreEvery == 0 {
+		o.MoreEvery = 20
+	}
+	a := &AP{o: o}
+	p := a.profile()
+	if err := p.compile(); err != nil {
+		return nil, nil, err
+	}
+	return a, p, nil
 }
 
 // PowerCycle pulls and restores the AP's power; with holdMode the MODE
@@ -303,7 +312,11 @@ func (a *AP) modeRecovery(ctx context.Context, c *Call) error {
 		return a.bootImage(ctx, c, "")
 	}
 	boot := "flash:/" + res.Image
+	old, _ := d.Env("BOOT")
 	d.SetEnv("BOOT", boot)
+	if err := replaceImage(d.Flash(), old, boot); err != nil {
+		return err
+	}
 	return a.bootImage(ctx, c, boot)
 }
 
