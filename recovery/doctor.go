@@ -207,6 +207,16 @@ var symptoms = []Symptom{
 		Fix:    "Copy the master's image by hand: archive copy-sw /overwrite /destination-system N M, then reload slot N (fieldcon's stack-version-mismatch playbook).",
 		Source: "seed 000 (%IMAGEMGR-6-AUTO_COPY_SW console output, Cisco 3750 stack troubleshooting note)",
 	},
+	{
+		// After tftp-broadcast-unanswered, which explains the same line for
+		// MODE-button recovery.
+		ID:     "tftp-timed-out",
+		Match:  regexp.MustCompile(`%Error opening tftp://\S*\s*\((?i:timed out)\)`),
+		Title:  "TFTP server did not answer",
+		Cause:  "archive download-sw (or tar -xtract) sent its request and no TFTP server answered: the device cannot reach the laptop's address, the server is not running, or a firewall on the laptop drops TFTP.",
+		Fix:    "Ping the laptop from the device, make sure fieldcon's TFTP server runs on the interface of the device's cable and that the laptop's firewall lets UDP port 69 in, then run the download again.",
+		Source: "seed 000 (Cisco 3750 troubleshooting note: archive download-sw ending in %Error opening tftp:// (Timed out); its steps: ping the TFTP server, check it runs, try another)",
+	},
 }
 
 // Symptoms returns the doctor's table.

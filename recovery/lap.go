@@ -25,6 +25,11 @@ const (
 	lapImageFile    = `System image file is "([^"]+)"`
 )
 
+// lapFailures end archive download-sw: the AP download failures, and a
+// unicast TFTP request nobody answered, which the line after it
+// ("Failed to open archive file") would blame on a missing file.
+var lapFailures = append(append([]*regexp.Regexp(nil), apFailures...), symptomPatterns("tftp-timed-out")...)
+
 // DefaultRetryWait is how long a lightweight AP must print no %CAPWAP line
 // before fieldcon retries a download its own controller download blocked.
 const DefaultRetryWait = 30 * time.Second
@@ -237,7 +242,7 @@ func (a *lapArchive) do(ctx context.Context, r *Run) error {
 		iPrompt
 		iExamining
 	)
-	res = append(res, apFailures...)
+	res = append(res, lapFailures...)
 	w := &watcher{r: r, events: a.fs.events()}
 	size, _ := strconv.ParseInt(r.Vars["size"], 10, 64)
 	cmd := r.Vars.Expand("archive download-sw /overwrite /reload tftp://{laptop}/{file}")

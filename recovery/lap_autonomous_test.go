@@ -191,6 +191,7 @@ func TestLightweightToAutonomousFailures(t *testing.T) {
 		wantErr  error
 		wantStep string
 		wantMsg  string
+		wantID   string // the doctor's diagnosis, when the device said why
 		notSent  string // a line that must not be typed
 	}{
 		{
@@ -228,11 +229,18 @@ func TestLightweightToAutonomousFailures(t *testing.T) {
 			wantStep: "verify autonomous", wantMsg: "still runs the lightweight image",
 		},
 		{
+			name: "TFTP server unreachable", bundle: good,
+			setup: func(fs *recoverytest.FileServer, flash *fakeAPFlash) (*recoverytest.Console, *recoverytest.Asker) {
+				return fakeLAPReloading(fs, flash, 0, lapReload{unreachable: true}), &recoverytest.Asker{}
+			},
+			wantErr: recovery.ErrFailure, wantStep: "archive download-sw", wantMsg: "TFTP server did not answer", wantID: "tftp-timed-out",
+		},
+		{
 			name: "wrong platform", bundle: apBundle("c1240", "k9w7"),
 			setup: func(fs *recoverytest.FileServer, flash *fakeAPFlash) (*recoverytest.Console, *recoverytest.Asker) {
 				return fakeLAPReloading(fs, flash, 0, lapReload{host: "ap", feature: "K9W7", image: image}), &recoverytest.Asker{}
 			},
-			wantErr: recovery.ErrFailure, wantStep: "archive download-sw", wantMsg: "Image is not a valid IOS image archive",
+			wantErr: recovery.ErrFailure, wantStep: "archive download-sw", wantMsg: "Image is not a valid IOS image archive", wantID: "not-valid-archive",
 		},
 	}
 	for _, tt := range tests {
@@ -249,6 +257,9 @@ func TestLightweightToAutonomousFailures(t *testing.T) {
 				var se *recovery.StepError
 				if !errors.As(err, &se) || se.Step != tt.wantStep || !strings.Contains(err.Error(), tt.wantMsg) || tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 					t.Fatalf("Run() = %v, want step %q to fail saying %q", err, tt.wantStep, tt.wantMsg)
+				}
+				if tt.wantID != "" && (se.Diagnosis == nil || se.Diagnosis.Symptom.ID != tt.wantID) {
+					t.Errorf("Run() = %v, want diagnosis %s", err, tt.wantID)
 				}
 				for _, l := range c.Sent() {
 					if tt.notSent != "" && l == tt.notSent {
@@ -284,4 +295,27 @@ func TestLightweightToAutonomousAsksBeforeArchive(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestDiagnoseTFTPTimedOut(t *testing.T) {
+	tests := []struct{ line, want string }{
+		{"%Error opening tftp://10.0.0.2/c1200-k9w7-tar.123-8.JA.tar (Timed out)", "tftp-timed-out"},
+		{"%Error opening tftp:// (Timed out)", "tftp-timed-out"}, // as in seed 000, the address elided
+		{"%Error opening tftp://10.0.0.2/x.tar (timed out)", "tftp-timed-out"},
+		{"%Error opening tftp://255.255.255.255/c1200-k9w7-tar.default (Timed out)", "tftp-broadcast-unanswered"},
+		{"%Error opening tftp://10.0.0.2/x.tar (No such file or directory)", ""},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, d := range recovery.Diagnose(tt.line) {
+			got = append(got, d.Symptom.ID)
+		}
+		var want []string
+		if tt.want != "" {
+			want = []string{tt.want}
+		}
+		if !cmp.Equal(got, want) {
+			t.Errorf("Diagnose(%q) = %v, want %v", tt.line, got, want)
+		}
+	}
 }

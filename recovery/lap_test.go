@@ -30,6 +30,9 @@ type lapReload struct {
 	host    string // prompt hostname: the lightweight AP0016.c716.c453, or the autonomous ap
 	feature string // in show version's first line: K9W8 or K9W7
 	image   string // System image file
+	// unreachable makes archive download-sw time out as with no TFTP
+	// server answering (seed 000, Cisco 3750 troubleshooting note).
+	unreachable bool
 }
 
 func fakeLAPReloading(fs *recoverytest.FileServer, flash *fakeAPFlash, busy int, after lapReload) *recoverytest.Console {
@@ -50,6 +53,9 @@ func fakeLAPReloading(fs *recoverytest.FileServer, flash *fakeAPFlash, busy int,
 	}
 	c.Add(recoverytest.Rule{Sent: regexp.MustCompile(`^archive download-sw /overwrite /reload tftp://[\d.]+/\S+$`), When: "priv", Then: "ios", ReplyTo: func(line string) string {
 		url := strings.Fields(line)[4]
+		if after.unreachable {
+			return "examining image...\r\n%Error opening " + url + " (Timed out)\r\n%Error opening flash:update/info (No such file or directory)\r\nERROR: Image is not a valid IOS image archive.\r\n" + lapHost + "#"
+		}
 		text, res := extractText(fs, flash, "c1200", url[strings.LastIndex(url, "/")+1:], url, false)
 		if !res.OK() {
 			return text + "Download image failed, notify controller!!! From:12.4(23c)JA to 0.0.0.0, FailureCode:3\r\n" + lapHost + "#"
