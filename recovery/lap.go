@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -190,8 +191,7 @@ func lapCheckFlash(ctx context.Context, r *Run) error {
 }
 
 // readFlashTotals types dir flash: and reads its footer, paging through
-// --More--, up to prompt: IOS says "N bytes total (M bytes free)", the ap:
-// loader "N bytes available (M bytes used)".
+// --More--, up to prompt.
 func readFlashTotals(ctx context.Context, r *Run, prompt string) (total, free int64, err error) {
 	r.Console.MarkRead()
 	if err := r.Console.SendLine("dir flash:"); err != nil {
@@ -210,15 +210,40 @@ func readFlashTotals(ctx context.Context, r *Run, prompt string) (total, free in
 			}
 			continue
 		}
-		if g[1] != "" {
-			total, _ = strconv.ParseInt(g[1], 10, 64)
-			free, _ = strconv.ParseInt(g[2], 10, 64)
-			return total, free, nil
+		total, free, ok := flashTotals(g[0])
+		if !ok {
+			return 0, 0, fmt.Errorf("dir flash: ended in %q, which fieldcon cannot read as the flash size: look at the listing above", cleanLine(g[0]))
 		}
-		free, _ = strconv.ParseInt(g[3], 10, 64)
-		used, _ := strconv.ParseInt(g[4], 10, 64)
-		return free + used, free, nil
+		return total, free, nil
 	}
+}
+
+// flashTotals reads the footer of a dir flash: listing: IOS says "N bytes
+// total (M bytes free)", the ap: loader "N bytes available (M bytes
+// used)".
+func flashTotals(listing string) (total, free int64, ok bool) {
+	m := dirTotals.FindStringSubmatch(listing)
+	if m == nil {
+		return 0, 0, false
+	}
+	num := func(s string) int64 {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			ok = false
+		}
+		return n
+	}
+	ok = true
+	if m[1] != "" {
+		total, free = num(m[1]), num(m[2])
+		return total, free, ok
+	}
+	free = num(m[3])
+	used := num(m[4])
+	if used > math.MaxInt64-free {
+		return 0, 0, false
+	}
+	return free + used, free, ok
 }
 
 // lapArchive runs archive download-sw and handles the controller-download
