@@ -127,7 +127,7 @@ func runXmodem(ctx context.Context, e *Env, args []string) error {
 func xmodemSend(ctx context.Context, e *Env, c *serialcon.Console, name string, o xmodem.Options) error {
 	f, err := os.Open(name)
 	if err != nil {
-		return err
+		return fileError("cannot open "+name+" to send it", err)
 	}
 	defer f.Close()
 	if o.YModem && o.Name == "" {
@@ -148,7 +148,7 @@ func xmodemReceive(ctx context.Context, e *Env, c *serialcon.Console, name strin
 	// transfer never leaves a half file under the real name.
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".part-*")
 	if err != nil {
-		return err
+		return fileError("cannot save the received file as "+name, err)
 	}
 	defer os.Remove(tmp.Name())
 	defer tmp.Close()
@@ -159,13 +159,36 @@ func xmodemReceive(ctx context.Context, e *Env, c *serialcon.Console, name strin
 		return fmt.Errorf("receiving %s: %w", name, err)
 	}
 	if err := tmp.Close(); err != nil {
-		return err
+		return fileError("cannot save the received file as "+name, err)
 	}
 	if err := os.Rename(tmp.Name(), name); err != nil {
-		return err
+		return fileError("cannot save the received file as "+name, err)
 	}
 	fmt.Fprintf(e.Stdout, "received %s: %s\n", name, summary(st))
 	return nil
+}
+
+// fileError words a local file's problem for the technician: what could not
+// be done, the bare cause without Go's "open PATH:" prefix (which for a
+// receive names a temporary file nobody asked for), and what to check.
+func fileError(what string, err error) error {
+	cause := err
+	var pe *os.PathError
+	var le *os.LinkError
+	switch {
+	case errors.As(err, &pe):
+		cause = pe.Err
+	case errors.As(err, &le):
+		cause = le.Err
+	}
+	hint := ""
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		hint = " (check the path and that its folder exists)"
+	case errors.Is(err, os.ErrPermission):
+		hint = " (you may not use that file or folder: choose another one or fix its permissions)"
+	}
+	return fmt.Errorf("%s: %w%s", what, cause, hint)
 }
 
 // uploadWait bounds the loader's answers around the transfer.
@@ -174,7 +197,7 @@ const uploadWait = 30 * time.Second
 func xmodemUpload(ctx context.Context, e *Env, c *serialcon.Console, name, to string, o xmodem.Options) error {
 	f, err := os.Open(name)
 	if err != nil {
-		return err
+		return fileError("cannot open "+name+" to upload it", err)
 	}
 	defer f.Close()
 	wait, cancel := context.WithTimeout(ctx, uploadWait)

@@ -190,3 +190,43 @@ func TestXmodemUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestXmodemFileErrors: a local file that cannot be read or written is
+// named as the technician gave it, with the cause and what to check, never
+// as the temporary file a receive writes first.
+func TestXmodemFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "no-such-folder", "out.bin")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"receive into a missing folder", []string{"receive", missing},
+			"cannot save the received file as " + missing + ": no such file or directory (check the path and that its folder exists)"},
+		{"send a missing file", []string{"send", filepath.Join(dir, "nothing.bin")},
+			"cannot open " + filepath.Join(dir, "nothing.bin") + " to send it: no such file or directory (check the path and that its folder exists)"},
+		{"upload a missing file", []string{"upload", "--to", "flash:x.bin", filepath.Join(dir, "nothing.bin")},
+			"cannot open " + filepath.Join(dir, "nothing.bin") + " to upload it: no such file or directory (check the path and that its folder exists)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // hang guard
+			defer cancel()
+			l, err := devsim.NewLink(devsim.LinkConfig{Baud: 9600, Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			args := append([]string{"xmodem", tt.args[0], "--port", l.HostPath()}, tt.args[1:]...)
+			var out bytes.Buffer
+			err = run(ctx, args, strings.NewReader(""), &out, &out)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("run(%q) = %v, want %s", args, err, tt.want)
+			}
+			if !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("run(%q) = %v, want an error that is os.ErrNotExist", args, err)
+			}
+		})
+	}
+}
