@@ -33,7 +33,9 @@ profile (FILE names are in the workspace images/ folder).
 serve is the DHCP server, TFTP server and syslog receiver of a Smart Install
 director on IF: switches the profiles admit get options 150, 67 and 125 and
 fetch their image list, image and configuration; backups land in backups/.
-The join window starts CLOSED unless --open is given.
+The join window starts CLOSED unless --open is given. While IF has no link
+or lacks the address the director started with, it answers no DHCP and
+serves no TFTP ("Director is Disabled") until the address is back.
 
 Flags of serve:
   --config FILE          profile file (default: director.yaml in the workspace)
@@ -113,6 +115,11 @@ type snapshot struct {
 	Clients   []director.Client `json:"clients"`
 	// Why is the "why" view: each client's profile and the ones it beat.
 	Why string `json:"why,omitempty"`
+	// Disabled says why the director serves nothing now (its address left
+	// the interface); empty while it serves.
+	Disabled string `json:"disabled,omitempty"`
+	// Stale says since when the database no longer follows the network.
+	Stale *director.Staleness `json:"stale,omitempty"`
 }
 
 func directorServe(ctx context.Context, e *Env, args []string) error {
@@ -294,6 +301,12 @@ func keepSnapshot(ctx context.Context, ws *workspace.Workspace, d *director.Dire
 		now := time.Now()
 		snap := snapshot{Time: now, Director: d.Address().String(), Keepalive: d.DB().Keepalive(), Window: d.Window().Describe(now), Clients: d.DB().List()}
 		snap.Why = director.RenderWhy(d.Profiles(), snap.Clients)
+		if on, why := d.Serving(); !on {
+			snap.Disabled = why
+		}
+		if st, stale := d.DB().Stale(); stale {
+			snap.Stale = &st
+		}
 		if b, err := json.MarshalIndent(snap, "", "  "); err == nil {
 			tmp := ws.Path(workspace.Logs, statusSnapshot+".tmp")
 			if os.WriteFile(tmp, b, 0o644) == nil {
@@ -349,6 +362,12 @@ func directorStatus(e *Env, args []string) error {
 		return enc.Encode(snap)
 	}
 	dir, _ := netip.ParseAddr(snap.Director)
+	if snap.Disabled != "" {
+		fmt.Fprintf(e.Stdout, "Director is Disabled: %s\n", snap.Disabled)
+	}
+	if snap.Stale != nil {
+		fmt.Fprintf(e.Stdout, "The database is stale since %s: %s\n", snap.Stale.Since.Format("2006-01-02 15:04:05"), snap.Stale.Why)
+	}
 	fmt.Fprint(e.Stdout, director.RenderStatus(dir, snap.Clients, time.Now(), snap.Keepalive))
 	fmt.Fprintln(e.Stdout)
 	fmt.Fprint(e.Stdout, director.RenderDownloadStatus(snap.Clients))

@@ -168,6 +168,40 @@ type DB struct {
 	mu      sync.Mutex
 	clients map[MAC]*Client
 	changed chan struct{} // closed and replaced at every change
+	stale   Staleness
+	isStale bool
+}
+
+// Staleness says since when and why the database no longer follows the
+// network: while the director is disabled it hears no DHCP and sees no
+// transfers, so health, addresses and download states may be out of date.
+type Staleness struct {
+	Since time.Time
+	Why   string
+}
+
+// MarkStale records that the database stopped following the network.
+func (d *DB) MarkStale(why string) {
+	d.mu.Lock()
+	d.stale, d.isStale = Staleness{Since: d.clock.Now(), Why: why}, true
+	d.mu.Unlock()
+	d.notify()
+}
+
+// MarkCurrent records that the database follows the network again.
+func (d *DB) MarkCurrent() {
+	d.mu.Lock()
+	d.stale, d.isStale = Staleness{}, false
+	d.mu.Unlock()
+	d.notify()
+}
+
+// Stale reports since when and why the database is stale; ok is false
+// while it is current.
+func (d *DB) Stale() (s Staleness, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stale, d.isStale
 }
 
 // Watch returns a channel that is closed at the next change of the

@@ -61,6 +61,7 @@ type Director struct {
 	backups *Backups
 	hook    servers.Hook
 	work    chan func()
+	svc     *service
 
 	mu       sync.Mutex
 	lastPlan map[MAC]Plan
@@ -92,7 +93,7 @@ func New(cfg Config) (*Director, error) {
 	if !cfg.Address.Is4() {
 		return nil, errors.New("director: no IPv4 address for fieldcon on the switch VLAN; give the interface one, or set director: address: in director.yaml")
 	}
-	d := &Director{cfg: cfg, prof: cfg.Profiles, hook: cfg.Hook, work: make(chan func(), 4096), lastPlan: map[MAC]Plan{}}
+	d := &Director{cfg: cfg, prof: cfg.Profiles, hook: cfg.Hook, work: make(chan func(), 4096), svc: newService(), lastPlan: map[MAC]Plan{}}
 	if err := d.lintScripts(cfg.Profiles); err != nil {
 		return nil, err
 	}
@@ -215,9 +216,8 @@ func (d *Director) emitTransitions(ts []Transition) {
 }
 
 // Run reports join window transitions and does the work the event hooks
-// hand over (file moves, database writes) until ctx ends.
+// hand over (file moves, database writes) until ctx ends. Serve runs it.
 func (d *Director) Run(ctx context.Context) {
-	d.hook.Emit(ev(KindDirector, "", "Enabled", "Director is Enabled"))
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -229,7 +229,6 @@ func (d *Director) Run(ctx context.Context) {
 		case <-ctx.Done():
 			wg.Wait()
 			d.drain()
-			d.hook.Emit(ev(KindDirector, "", "Disabled", "Director is Disabled"))
 			return
 		case f := <-d.work:
 			f()

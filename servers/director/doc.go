@@ -51,9 +51,14 @@
 //     never listens on it. TestScenarioSMIOperationWithoutConfirmedTargetRefused
 //     checks that nothing reaches a switch's 4786 without one confirmed
 //     target.
-//   - 15, console watcher: the serial console belongs to the console
-//     engine and the TUI (package serialcon, package tui), not to this
-//     package.
+//   - 15, the console watcher half: the serial console belongs to the
+//     console engine and the TUI (package serialcon, package tui), not to
+//     this package. The other half, the service interface losing its
+//     address (DB-02), applies: Serve watches the interface through an
+//     AddressWatcher (PollWatcher by default), and while the address is
+//     gone the director reports "Director is Disabled", drops DHCP and TFTP
+//     requests, stops TFTP transfers and marks the database stale
+//     (TestScenarioServiceInterfaceLosesAddress).
 //
 // Where the scenarios say a neighbour announces itself by CDP, the
 // simulated switches announce their product ID in DHCP option 124 and

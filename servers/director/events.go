@@ -35,6 +35,9 @@ const (
 	// KindProfiles: an edited profile file took effect (no IOS message
 	// exists).
 	KindProfiles servers.Kind = "profiles"
+	// KindIgnored: a DHCP or TFTP request arrived while the director was
+	// disabled and got no answer; Subject is "dhcp" or "tftp".
+	KindIgnored servers.Kind = "ignored"
 )
 
 func ev(kind servers.Kind, peer, subject, format string, args ...any) servers.Event {

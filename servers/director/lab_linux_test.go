@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/insomniacslk/dhcp/dhcpv4"
 	"golang.org/x/sys/unix"
 
 	"fieldcon/internal/devsim"
@@ -54,6 +55,11 @@ var (
 	fcIP     = netip.MustParseAddr("10.99.0.1")
 	labStart = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 )
+
+// labWatchEvery is how often the lab's director looks at its interface:
+// short, so a removed address stops it quickly; tests wait for its events,
+// never for a time.
+const labWatchEvery = 50 * time.Millisecond
 
 // labPrefix starts the names of this package's namespaces and interfaces.
 const labPrefix = "fcdir-"
@@ -203,6 +209,14 @@ func (l *lab) serve(preflight func(context.Context) error) {
 	go func() {
 		l.serveErr <- l.d.Serve(l.ctx, socks, director.Servers{
 			Preflight: preflight,
+			// The service interface is read inside fieldcon's namespace.
+			Watch: director.PollWatcher{Interface: l.srvIf, Address: fcIP, Every: labWatchEvery, Lookup: func(name string) (lk director.Link, err error) {
+				err = l.srv.run(func() error {
+					lk, err = director.LookupLink(name)
+					return err
+				})
+				return lk, err
+			}},
 			DHCP: dhcp.Config{Interface: l.srvIf, ServerIP: fcIP, Pools: []dhcp.Pool{{
 				Network: netip.MustParsePrefix("10.99.0.0/24"),
 				Start:   netip.MustParseAddr("10.99.0.100"), End: netip.MustParseAddr("10.99.0.200"),
@@ -411,6 +425,84 @@ func (l *lab) put(from netip.Addr, name string, data []byte) error {
 	c := &devsim.TFTPClient{Conn: conn, Server: netip.AddrPortFrom(fcIP, 69), BlockSize: 512, Retransmit: 300 * time.Millisecond}
 	_, err := c.Put(l.ctx, name, strings.NewReader(string(data)), int64(len(data)))
 	return err
+}
+
+// dhcpProbe is a bare DHCP client on the switches' side.
+type dhcpProbe struct {
+	t    *testing.T
+	conn net.PacketConn
+}
+
+func (l *lab) dhcpProbe() *dhcpProbe {
+	l.t.Helper()
+	var conn net.PacketConn
+	if err := l.cli.run(func() (err error) {
+		conn, err = devsim.ListenDHCPClient(l.ctx, l.cliIf, 68)
+		return err
+	}); err != nil {
+		l.t.Fatalf("DHCP client socket: %v", err)
+	}
+	l.t.Cleanup(func() { conn.Close() })
+	return &dhcpProbe{l.t, conn}
+}
+
+// discover broadcasts one DISCOVER for mac.
+func (p *dhcpProbe) discover(mac net.HardwareAddr) dhcpv4.TransactionID {
+	p.t.Helper()
+	m, err := dhcpv4.NewDiscovery(mac, dhcpv4.WithBroadcast(true))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if _, err := p.conn.WriteTo(m.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: 67}); err != nil {
+		p.t.Fatalf("send DISCOVER: %v", err)
+	}
+	return m.TransactionID
+}
+
+// replies lists the message types of the replies to xid that arrive.
+// Called once the director has reported the request dropped, it checks
+// that nothing came anyway; the read deadline bounds that look, it is not
+// what the test waits for.
+func (p *dhcpProbe) replies(xid dhcpv4.TransactionID) []string {
+	var got []string
+	buf := make([]byte, 1500)
+	_ = p.conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	for {
+		n, _, err := p.conn.ReadFrom(buf)
+		if err != nil {
+			return got
+		}
+		if m, err := dhcpv4.FromBytes(buf[:n]); err == nil && m.OpCode == dhcpv4.OpcodeBootReply && m.TransactionID == xid {
+			got = append(got, m.MessageType().String())
+		}
+	}
+}
+
+// udpFrom opens a UDP socket on the switches' side at address a.
+func (l *lab) udpFrom(a netip.Addr) net.PacketConn {
+	l.t.Helper()
+	var conn net.PacketConn
+	if err := l.cli.run(func() (err error) {
+		conn, err = net.ListenPacket("udp4", netip.AddrPortFrom(a, 0).String())
+		return err
+	}); err != nil {
+		l.t.Fatal(err)
+	}
+	l.t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// nothingFor returns the first datagram that reaches conn, or "" when none
+// does; like dhcpProbe.replies it is a last look after the director
+// reported the request dropped.
+func nothingFor(conn net.PacketConn) string {
+	buf := make([]byte, 1500)
+	_ = conn.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	n, from, err := conn.ReadFrom(buf)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf("%q from %v", buf[:n], from)
 }
 
 // addAddress gives the switches' side one more address (a stranger).

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -819,5 +820,84 @@ func TestScenarioSMIOperationWithoutConfirmedTargetRefused(t *testing.T) {
 	}
 	if !strings.Contains(asked, c.IP.String()) || !strings.Contains(asked, string(c.MAC)) {
 		t.Errorf("confirmation %q does not name the client (%s, %s)", asked, c.IP, c.MAC)
+	}
+}
+
+// Scenario 15, the part a laptop director has (the console watcher is the
+// console engine's): fieldcon's address leaves the service interface while
+// a switch is around. The director says "Director is Disabled", answers no
+// DHCP and serves no TFTP, and marks the database stale; once the address
+// is back it says "Director is Enabled" and the switch joins. (DB-02)
+func TestScenarioServiceInterfaceLosesAddress(t *testing.T) {
+	l := newLab(t, defaultProfile, labOptions{})
+	sw := l.newSwitch(switchPID)
+	lease, err := sw.DHCP(l.ctx)
+	if err != nil {
+		t.Fatalf("DHCP() before the address goes = %v", err)
+	}
+	mac := director.MACFrom(sw.MAC)
+	director15 := func(word string) func(servers.Event) bool {
+		return func(e servers.Event) bool {
+			return e.Kind == director.KindDirector && e.Detail == "Director is "+word
+		}
+	}
+
+	l.ip("-n", l.srvNS, "addr", "del", "10.99.0.1/24", "dev", l.srvIf)
+	off := l.waitEvent("Director is Disabled", director15("Disabled"))
+	if off.Server != "director" || off.Subject != "Disabled" || !strings.Contains(off.Attrs["why"], "10.99.0.1") {
+		t.Errorf("disable event = %+v, want SMI-5-DIRECTOR Disabled with a reason naming 10.99.0.1", off)
+	}
+	l.waitEvent("the TFTP server to stop", kind(servers.Stopped, "tftp"))
+	if on, why := l.d.Serving(); on || why == "" {
+		t.Errorf("Serving() = %v, %q while the address is gone; want false and a reason", on, why)
+	}
+	if s, stale := l.d.DB().Stale(); !stale || !strings.Contains(s.Why, "10.99.0.1") {
+		t.Errorf("DB().Stale() = %+v, %v; want stale, naming the lost address", s, stale)
+	}
+
+	// The switch asks for an address again: the DISCOVER reaches the
+	// director, which drops it.
+	probe := l.dhcpProbe()
+	xid := probe.discover(sw.MAC)
+	l.waitEvent("the DISCOVER to be ignored", func(e servers.Event) bool {
+		return e.Kind == director.KindIgnored && e.Subject == "dhcp" && e.Peer == string(mac)
+	})
+	if got := probe.replies(xid); len(got) != 0 {
+		t.Errorf("the director answered a DISCOVER while disabled: %v", got)
+	}
+
+	// A broadcast read request from the switch's address is dropped too.
+	rrq := l.udpFrom(lease.Addr.Addr())
+	if _, err := rrq.WriteTo(devsim.TFTPRequest(false, "imagelists/default-imagelist.txt", "octet"), &net.UDPAddr{IP: net.IPv4bcast, Port: 69}); err != nil {
+		t.Fatal(err)
+	}
+	from := rrq.LocalAddr().String()
+	l.waitEvent("the read request to be ignored", func(e servers.Event) bool {
+		return e.Kind == director.KindIgnored && e.Subject == "tftp" && e.Peer == from
+	})
+	if got := nothingFor(rrq); got != "" {
+		t.Errorf("the director answered a TFTP read while disabled: %q", got)
+	}
+	if n := l.count(director15("Enabled")); n != 1 {
+		t.Errorf("%d Director is Enabled events while the address is gone, want the one at start", n)
+	}
+
+	l.ip("-n", l.srvNS, "addr", "add", "10.99.0.1/24", "brd", "+", "dev", l.srvIf)
+	l.waitEvent("Director is Enabled again", func(servers.Event) bool { return l.count(director15("Enabled")) == 2 })
+	l.waitEvent("the TFTP server to start again", func(servers.Event) bool { return l.count(kind(servers.Started, "tftp")) == 2 })
+	if on, why := l.d.Serving(); !on {
+		t.Errorf("Serving() = false (%s) with the address back, want true", why)
+	}
+	if s, stale := l.d.DB().Stale(); stale {
+		t.Errorf("DB().Stale() = %+v with the address back, want current", s)
+	}
+	res, err := sw.ZeroTouch(l.ctx)
+	if err != nil {
+		t.Fatalf("ZeroTouch() with the address back = %v", err)
+	}
+	smartInstallLease(t, "the lease with the address back", res.Lease, "imagelists/default-imagelist.txt", "images/seed.txt")
+	l.waitClient(sw, "S A a I C", func(director.Client) bool { return l.status(sw) == "S A a I C" })
+	if n := l.count(director15("Disabled")); n != 1 {
+		t.Errorf("%d Director is Disabled events, want 1", n)
 	}
 }
