@@ -33,7 +33,9 @@ profile (FILE names are in the workspace images/ folder).
 serve is the DHCP server, TFTP server and syslog receiver of a Smart Install
 director on IF: switches the profiles admit get options 150, 67 and 125 and
 fetch their image list, image and configuration; backups land in backups/.
-The join window starts CLOSED unless --open is given. While IF has no link
+On Linux and macOS, SIGHUP (kill -HUP PID) reads the profile file again:
+serve prints what changed, or the line that is wrong (the profiles in effect
+then stay). The join window starts CLOSED unless --open is given. While IF has no link
 or lacks the address the director started with, it answers no DHCP and
 serves no TFTP ("Director is Disabled") until the address is back.
 
@@ -193,6 +195,13 @@ func directorServe(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	defer closeAll()
+	// Registered before the banner, so a SIGHUP sent after it never takes
+	// the default action (ending the process).
+	hup, stopHup := hangups()
+	defer stopHup()
+	rctx, stopReload := context.WithCancel(ctx)
+	defer stopReload()
+	go reloadOnHangup(rctx, e, d, *cfgFile, hup)
 	fmt.Fprintf(e.Stdout, "director %s on %s, pool %s-%s; join window %s\n", addr, *iface, start, end, map[bool]string{true: "OPEN", false: "CLOSED (open it with --open)"}[*open])
 	go keepSnapshot(ctx, ws, d)
 	return d.Serve(ctx, socks, director.Servers{
@@ -200,6 +209,33 @@ func directorServe(ctx context.Context, e *Env, args []string) error {
 		DHCPOptions: []dhcp.Option{dhcp.WithStore(leases)},
 		TFTP:        tftp.Config{Interface: *iface},
 	})
+}
+
+// reloadOnHangup reads the profile file again at every signal on hup and
+// says what changed, or why the file was refused (the profiles in effect
+// then stay).
+func reloadOnHangup(ctx context.Context, e *Env, d *director.Director, file string, hup <-chan os.Signal) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+		}
+		changes, err := d.ReloadProfiles(file)
+		printMu.Lock()
+		switch {
+		case err != nil:
+			fmt.Fprintf(e.Stderr, "fieldcon: %v\nFix the file and send SIGHUP again (kill -HUP %d).\n", err, os.Getpid())
+		case len(changes) == 0:
+			fmt.Fprintf(e.Stdout, "reloaded %s: no change\n", file)
+		default:
+			fmt.Fprintf(e.Stdout, "reloaded %s:\n", file)
+			for _, c := range changes {
+				fmt.Fprintf(e.Stdout, "  %s\n", c)
+			}
+		}
+		printMu.Unlock()
+	}
 }
 
 func firstIPv4(name string) (netip.Prefix, netip.Addr, error) {
