@@ -73,7 +73,7 @@ func LightweightToAutonomous(p Params, t Tools) (*Playbook, Vars, error) {
 		startTFTPStep(fs, "serve {image} over TFTP, also as *-k9w7-tar.default for the MODE button", "*-k9w7-tar.default", "{asked}"),
 	}
 	modeSteps := append([]Step{
-		{Name: "flash (ap:)", Action: Func{What: "check the bundle fits the AP's flash with dir flash:", F: modeFlashFit}, Timeout: 30 * time.Second},
+		{Name: "flash space", Action: Func{What: "check the bundle fits the AP's flash with dir flash:", F: modeFlashFit}, Timeout: 30 * time.Second},
 	}, modeButtonSteps(fs)...)
 	for i := range modeSteps {
 		if modeSteps[i].Name == "AP asks" {

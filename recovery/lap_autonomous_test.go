@@ -208,7 +208,7 @@ func TestLightweightToAutonomousFailures(t *testing.T) {
 				c, _ := modeLAP(fs, flash, "loader", 16384, image)
 				return c, &recoverytest.Asker{}
 			},
-			wantStep: "flash (ap:)", wantMsg: "larger than the AP's whole flash",
+			wantStep: "flash space", wantMsg: "larger than the AP's whole flash",
 		},
 		{
 			name: "loader asks for the k9w8 name", bundle: good,
