@@ -76,6 +76,9 @@ func playbookSetupFor(name string) (playbookSetup, bool) {
 			deviceIP("AP IP", "apip", "the first free address in the laptop's subnet")}}, true
 	case "lap-upgrade":
 		return playbookSetup{image: true, inputs: []playbookInput{iface, laptop, listen, enable("the factory Cisco", "Cisco")}}, true
+	case "lap-to-autonomous":
+		laptop.blank = "the interface's address (10.0.0.2-10.0.0.30 for the MODE button)"
+		return playbookSetup{image: true, inputs: []playbookInput{iface, laptop, listen, enable("the factory Cisco", "Cisco")}}, true
 	case "rommon-tftp":
 		return playbookSetup{image: true, inputs: []playbookInput{iface, laptop, listen, deviceIP("router IP", "ip", next), gateway}}, true
 	case "catalyst-loader-tftp", "emergency-install":
