@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"fieldcon/recovery"
+	"fieldcon/recovery/live"
 	"fieldcon/serialcon"
 	"fieldcon/xmodem"
 )
@@ -22,7 +24,7 @@ func xmodemCommand() *command {
 		Summary: "file transfer over the console: fieldcon xmodem send|receive|upload",
 		Usage: `fieldcon xmodem send --port P [--baud N] [--mode M] [--ymodem] FILE
 fieldcon xmodem receive --port P [--baud N] [--mode M] [--size BYTES] [--ymodem] OUT
-fieldcon xmodem upload --port P [--baud N] --to flash:NAME [--mode M] FILE
+fieldcon xmodem upload --port P [--baud N] --to flash:NAME [--mode M] [--fast] FILE
 
 send waits for the receiver at the other end to ask for the file (start the
 receive there first, or within a minute), sends it and exits 0 only when the
@@ -34,7 +36,11 @@ whole block, as every XMODEM receiver does.
 
 upload copies FILE into a Catalyst switch's flash from the boot loader
 (switch: prompt): it types flash_init and copy xmodem: flash:NAME, sends the
-file and waits for the loader's "successfully copied" line.
+file and waits for the loader's "successfully copied" line. With --fast it
+first raises the loader's speed (set BAUD 115200, then 57600, 38400 if a rung
+does not answer) with the host following, and afterwards brings it back to
+9600 and checks with set that no other BAUD is stored; whatever fails, it
+says at which speed the loader was last seen.
 
 Flags:
   --port P        serial port (see fieldcon ports)
@@ -44,6 +50,7 @@ Flags:
   --ymodem        YMODEM batch with the file name and size (ROMMON xmodem -y)
   --size BYTES    receive: cut the padding at this size
   --to flash:NAME upload: where the loader stores the file
+  --fast          upload: transfer at the highest speed the loader takes
   --retries N     tries per block (default 10)
   --timeout D     round-trip timeout (default: three 1K blocks' line time,
                   at least 2s; a 1K block takes 1.1 s at 9600 baud)
@@ -76,6 +83,7 @@ func runXmodem(ctx context.Context, e *Env, args []string) error {
 	to := fs.String("to", "", "")
 	retries := fs.Int("retries", 0, "")
 	timeout := fs.Duration("timeout", 0, "")
+	fast := fs.Bool("fast", false, "")
 	if err := parseFlags(e, "xmodem", fs, args[1:]); err != nil {
 		return err
 	}
@@ -101,7 +109,10 @@ func runXmodem(ctx context.Context, e *Env, args []string) error {
 	if verb == "upload" && !regexp.MustCompile(`^flash:\S+$`).MatchString(*to) {
 		return usageErr("xmodem", "upload wants --to flash:NAME, for example --to flash:c2960-lanbasek9-mz.150-2.SE11.bin")
 	}
-	if *timeout == 0 {
+	if *fast && verb != "upload" {
+		return usageErr("xmodem", "--fast is for upload, which can change the loader's speed")
+	}
+	if *timeout == 0 && !*fast {
 		*timeout = xmodem.TimeoutFor(*baud)
 	}
 	o := xmodem.Options{Mode: mode, Retries: *retries, Timeout: *timeout, YModem: *ymodem, Size: *size}
@@ -120,7 +131,7 @@ func runXmodem(ctx context.Context, e *Env, args []string) error {
 	case "receive":
 		return xmodemReceive(ctx, e, c, file, o)
 	default:
-		return xmodemUpload(ctx, e, c, file, *to, o)
+		return xmodemUpload(ctx, e, c, file, *to, o, *fast)
 	}
 }
 
@@ -194,7 +205,7 @@ func fileError(what string, err error) error {
 // uploadWait bounds the loader's answers around the transfer.
 const uploadWait = 30 * time.Second
 
-func xmodemUpload(ctx context.Context, e *Env, c *serialcon.Console, name, to string, o xmodem.Options) error {
+func xmodemUpload(ctx context.Context, e *Env, c *serialcon.Console, name, to string, o xmodem.Options, fast bool) (err error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return fileError("cannot open "+name+" to upload it", err)
@@ -222,6 +233,20 @@ func xmodemUpload(ctx context.Context, e *Env, c *serialcon.Console, name, to st
 	if _, err := c.Expect(initWait, serialcon.Regexp(regexp.MustCompile(`(?s)flash_init[^\n]*\n.*switch: ?$`))); err != nil {
 		return fmt.Errorf("flash_init did not finish: %w", err)
 	}
+	if fast {
+		restore, err := raiseForUpload(ctx, e, c)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if rerr := restore(); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
+	}
+	if o.Timeout == 0 {
+		o.Timeout = xmodem.TimeoutFor(c.Settings().Baud)
+	}
 	if err := c.SendLine("copy xmodem: " + to); err != nil {
 		return err
 	}
@@ -247,6 +272,31 @@ func xmodemUpload(ctx context.Context, e *Env, c *serialcon.Console, name, to st
 	}
 	fmt.Fprintf(e.Stdout, "File %q copied to %q: %s\n", name, to, summary(st))
 	return nil
+}
+
+// raiseForUpload runs the boot-loader speed dance up and returns what brings
+// the loader back to 9600 afterwards (also after a failed transfer).
+func raiseForUpload(ctx context.Context, e *Env, c *serialcon.Console) (restore func() error, err error) {
+	lc := live.New(c)
+	report := func(s string) { fmt.Fprintln(e.Stderr, s) }
+	var dance recovery.BaudDance
+	got, err := dance.Raise(ctx, lc, report)
+	if err != nil {
+		lc.Close()
+		return nil, fmt.Errorf("raising the console speed: %w (the console is at %d baud)", err, c.Settings().Baud)
+	}
+	return func() error {
+		defer lc.Close()
+		if got == 9600 {
+			return nil
+		}
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		if _, err := dance.Restore(rctx, lc, report); err != nil {
+			return fmt.Errorf("bringing the loader back to 9600: %w (the console is at %d baud)", err, c.Settings().Baud)
+		}
+		return nil
+	}, nil
 }
 
 // transfer runs one XMODEM job on the console's raw stream.

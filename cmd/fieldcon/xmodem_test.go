@@ -230,3 +230,39 @@ func TestXmodemFileErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestXmodemUploadFast(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // hang guard
+	defer cancel()
+	sim, err := devsim.Start(ctx, devsim.Options{Profile: "catalyst", Dir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("devsim.Start: %v", err)
+	}
+	defer sim.Close()
+	image := xmodemTestData(40000)
+	file := filepath.Join(t.TempDir(), "c2960-lanbasek9-mz.150-2.SE11.bin")
+	if err := os.WriteFile(file, image, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err = run(ctx, []string{"xmodem", "upload", "--port", sim.HostPath(), "--fast",
+		"--to", "flash:c2960-lanbasek9-mz.150-2.SE11.bin", file}, strings.NewReader(""), &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("fieldcon xmodem upload --fast: %v\nstderr: %s", err, stderr.String())
+	}
+	got, ok := sim.Device.Flash().Get("flash:c2960-lanbasek9-mz.150-2.SE11.bin")
+	if !ok || !bytes.Equal(got, image) {
+		t.Errorf("flash holds %d bytes (present %v), want the %d uploaded", len(got), ok, len(image))
+	}
+	for _, want := range []string{"loader answers at 115200 baud", "loader back at 9600 baud, no other BAUD stored"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if b := sim.Device.Baud(); b != 9600 {
+		t.Errorf("loader left at %d baud, want 9600", b)
+	}
+	if v, ok := sim.Device.Env("BAUD"); ok && v != "9600" {
+		t.Errorf("loader stores BAUD=%s", v)
+	}
+}
