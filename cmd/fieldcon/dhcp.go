@@ -242,12 +242,16 @@ func runDHCP(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return permissionHint(err)
 	}
+	// The monitor ends with Serve, also when Serve fails: otherwise the
+	// deferred wait above would hold the command until Ctrl-C.
+	monCtx, stopMonitor := context.WithCancel(ctx)
+	defer stopMonitor()
 	if mon, err := dhcp.Listen(ctx, *iface, "", dhcp.ClientPort); err == nil {
 		producers.Add(1)
 		go func() {
 			defer producers.Done()
 			defer mon.Close()
-			_ = dhcp.Monitor(ctx, mon, self, hook)
+			_ = dhcp.Monitor(monCtx, mon, self, hook)
 		}()
 	} else {
 		fmt.Fprintf(e.Stderr, "fieldcon: cannot watch for other DHCP servers while serving (port 68 busy: %v)\n", err)
