@@ -3,7 +3,9 @@
 package recovery_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -83,7 +85,17 @@ func startRig(t *testing.T, ctx context.Context, o devsim.Options, hostBaud int,
 		t.Fatalf("devsim.Start(%+v) = %v", o, err)
 	}
 	t.Cleanup(func() { sim.Close() })
-	con, err := serialcon.OpenConsole(ctx, serialcon.Config{Path: sim.HostPath(), Settings: serialcon.DefaultSettings(hostBaud)})
+	// The console's diagnostics (auto-baud scores, reconnects) go with a
+	// failure: the transcript alone does not say what the host heard at
+	// which speed.
+	diag := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(diag, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("console diagnostics:\n%s", diag.String())
+		}
+	})
+	con, err := serialcon.OpenConsole(ctx, serialcon.Config{Path: sim.HostPath(), Settings: serialcon.DefaultSettings(hostBaud), Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,6 +111,24 @@ func startRig(t *testing.T, ctx context.Context, o devsim.Options, hostBaud int,
 }
 
 func (g *simRig) transcript() string { return string(g.con.con.Transcript()) }
+
+// lockedBuffer is a bytes.Buffer the console's goroutines may write to.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 // runRig runs pb and reports the simulator run time.
 func (g *simRig) run(t *testing.T, ctx context.Context, pb *recovery.Playbook, vars recovery.Vars, asker recovery.Asker) ([]recovery.Progress, error) {
