@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +25,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
 
+	"fieldcon/internal/netnstest"
 	"fieldcon/servers"
 )
 
@@ -34,7 +34,13 @@ import (
 type segment struct {
 	serverNS, clientNS       string
 	serverIface, clientIface string
+	// server and client open sockets inside the namespaces.
+	server, client *netnstest.Thread
 }
+
+// Namespace names are fcdhcp-ROLE-PID-N, so concurrent test binaries never
+// share one and netnstest.SweepStale finds those of killed runs.
+const netnsPrefix = "fcdhcp-"
 
 var segmentSeq atomic.Int32
 
@@ -58,10 +64,12 @@ func run(t *testing.T, name string, args ...string) {
 func newSegment(t *testing.T) *segment {
 	t.Helper()
 	requireRoot(t)
-	n := fmt.Sprintf("%d%d", os.Getpid()%100000, segmentSeq.Add(1))
+	netnstest.SweepStale(netnsPrefix)
+	pid, n := os.Getpid(), segmentSeq.Add(1)
 	s := &segment{
-		serverNS: "fcdhcp-s" + n, clientNS: "fcdhcp-c" + n,
-		serverIface: "fcds" + n, clientIface: "fcdc" + n,
+		serverNS: fmt.Sprintf("%ss-%d-%d", netnsPrefix, pid, n), clientNS: fmt.Sprintf("%sc-%d-%d", netnsPrefix, pid, n),
+		// The dash keeps pid 1234 run 51 apart from pid 12345 run 1.
+		serverIface: fmt.Sprintf("fcds%d-%d", pid%100000, n), clientIface: fmt.Sprintf("fcdc%d-%d", pid%100000, n),
 	}
 	if len(s.serverIface) > 15 {
 		t.Fatalf("interface name %s too long", s.serverIface)
@@ -78,39 +86,9 @@ func newSegment(t *testing.T) *segment {
 		run(t, "ip", "-n", ns[0], "link", "set", ns[1], "up")
 		run(t, "ip", "-n", ns[0], "link", "set", "lo", "up")
 	}
+	s.server = netnstest.Enter(t, s.serverNS)
+	s.client = netnstest.Enter(t, s.clientNS)
 	return s
-}
-
-// inNetns runs fn on a thread that has entered the namespace; sockets fn
-// opens stay in it.
-func inNetns(t *testing.T, ns string, fn func() error) error {
-	t.Helper()
-	runtime.LockOSThread()
-	orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer orig.Close()
-	target, err := os.Open("/var/run/netns/" + ns)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return err
-	}
-	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("setns %s: %w", ns, err)
-	}
-	ferr := fn()
-	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-		// The thread is in the wrong namespace: leave it locked so that it
-		// dies with this goroutine instead of serving others.
-		t.Errorf("setns back: %v", err)
-		return ferr
-	}
-	runtime.UnlockOSThread()
-	return ferr
 }
 
 // startServer serves cfg on the server side and returns a stop function
@@ -123,7 +101,7 @@ func (s *segment) startServer(t *testing.T, cfg Config, opts ...Option) (stop fu
 		t.Fatal(err)
 	}
 	var conn net.PacketConn
-	err = inNetns(t, s.serverNS, func() (err error) {
+	err = s.server.Run(func() (err error) {
 		conn, err = Listen(context.Background(), s.serverIface, "", ServerPort)
 		return err
 	})
@@ -149,7 +127,7 @@ func (s *segment) startServer(t *testing.T, cfg Config, opts ...Option) (stop fu
 func nclient(t *testing.T, s *segment, hw net.HardwareAddr) *nclient4.Client {
 	t.Helper()
 	var c *nclient4.Client
-	err := inNetns(t, s.clientNS, func() (err error) {
+	err := s.client.Run(func() (err error) {
 		opts := []nclient4.ClientOpt{nclient4.WithTimeout(2 * time.Second), nclient4.WithRetry(5)}
 		if hw != nil {
 			opts = append(opts, nclient4.WithHWAddr(hw))
@@ -408,7 +386,7 @@ func TestServeRefusesNextToAnotherServer(t *testing.T) {
 	s := newSegment(t)
 	startDnsmasq(t, s)
 	var err error
-	inNetns(t, s.serverNS, func() error {
+	s.server.Run(func() error {
 		// The default 5 s: dnsmasq pings an address for up to 3 s before
 		// offering it.
 		err = Preflight{Interface: s.serverIface}.Check(context.Background())
@@ -425,7 +403,7 @@ func TestServeRefusesNextToAnotherServer(t *testing.T) {
 	if !strings.Contains(err.Error(), "10.88.0.2") || !strings.Contains(err.Error(), "--force") {
 		t.Errorf("error %q does not name the server and the way out", err)
 	}
-	inNetns(t, s.serverNS, func() error {
+	s.server.Run(func() error {
 		err = Preflight{Interface: s.serverIface, ProbeTimeout: time.Second, Force: true}.Check(context.Background())
 		return nil
 	})
@@ -438,7 +416,7 @@ func TestServeRefusesNextToAnotherServer(t *testing.T) {
 	defer cancel()
 	hook, events, _ := servers.Channel(16)
 	var mon net.PacketConn
-	if err := inNetns(t, s.serverNS, func() (err error) {
+	if err := s.server.Run(func() (err error) {
 		mon, err = Listen(ctx, s.serverIface, "", ClientPort)
 		return err
 	}); err != nil {
@@ -449,7 +427,7 @@ func TestServeRefusesNextToAnotherServer(t *testing.T) {
 	// A client on the segment asks (sent from the server side, since
 	// dnsmasq does not hear frames its own namespace sends).
 	var asker net.PacketConn
-	if err := inNetns(t, s.serverNS, func() (err error) {
+	if err := s.server.Run(func() (err error) {
 		asker, err = Listen(ctx, s.serverIface, "", 0)
 		return err
 	}); err != nil {
@@ -474,7 +452,7 @@ func TestRefusesTheDefaultRouteInterface(t *testing.T) {
 	s := newSegment(t)
 	run(t, "ip", "-n", s.serverNS, "route", "add", "default", "via", "10.88.0.254", "dev", s.serverIface)
 	var err error
-	inNetns(t, s.serverNS, func() error {
+	s.server.Run(func() error {
 		err = Preflight{Interface: s.serverIface, ProbeTimeout: 200 * time.Millisecond}.Check(context.Background())
 		return nil
 	})
@@ -490,7 +468,7 @@ func TestMalformedPacketsWhileClientsGetLeases(t *testing.T) {
 	defer cancel()
 
 	var junk net.PacketConn
-	if err := inNetns(t, s.clientNS, func() (err error) {
+	if err := s.client.Run(func() (err error) {
 		junk, err = Listen(ctx, s.clientIface, "", 0)
 		return err
 	}); err != nil {
