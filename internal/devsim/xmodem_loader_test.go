@@ -67,9 +67,12 @@ func TestCopyXmodem(t *testing.T) {
 	if !ok || !bytes.Equal(got, image) {
 		t.Fatalf("flash holds %d bytes (present %v), want the %d sent", len(got), ok, len(image))
 	}
-	// Send read the success line and whatever followed it (the prompt).
+	// Send may or may not have read the prompt after the success line, so
+	// wait for the listing's footer, not just a prompt.
 	host.Write([]byte("dir flash:\r"))
-	out := string(readUntil(t, deviceFile{host}, func(b []byte) bool { return bytes.HasSuffix(b, []byte("switch: ")) }))
+	out := string(readUntil(t, deviceFile{host}, func(b []byte) bool {
+		return bytes.Contains(b, []byte("bytes available")) && bytes.HasSuffix(b, []byte("switch: "))
+	}))
 	if !regexp.MustCompile(fmt.Sprintf(`\s%d\s.*c2960-test\.bin`, len(image))).MatchString(out) {
 		t.Errorf("dir flash: = %q, want c2960-test.bin with size %d", out, len(image))
 	}
