@@ -66,11 +66,18 @@ type transfer struct {
 	lastACK  []byte // writes: the last ACK sent, repeated for a duplicate DATA
 	deadline time.Time
 	verdict  bool // pin/tftp has finished; nothing more is passed on
-	stopping bool // its server is shutting down
-	peerErr  *string
-	failure  *tftpError // what the ERROR packet says when pin/tftp aborts
-	reason   string     // why, for the failed event
-	entered  bool       // pin/tftp has called the handler
+	// lastOut: the DATA pin/tftp sent (reads) is the short, last one.
+	// final: the packet that ends the transfer (the ACK of the last DATA,
+	// or the last DATA of an upload) has been passed to pin/tftp, which
+	// then closes its channel for this peer. Nothing more may reach
+	// pin/tftp's loop after that: it sends on that channel after dropping
+	// its lock, and a send on the closed channel would panic.
+	lastOut, final bool
+	stopping       bool // its server is shutting down
+	peerErr        *string
+	failure        *tftpError // what the ERROR packet says when pin/tftp aborts
+	reason         string     // why, for the failed event
+	entered        bool       // pin/tftp has called the handler
 
 	lastKill time.Time // only pinConn.ReadFrom (pin/tftp's loop) uses it
 }
@@ -90,6 +97,13 @@ func (t *transfer) accept(p []byte) []byte {
 		return nil
 	}
 	switch {
+	case t.final:
+		// Late duplicates and errors after the end go nowhere; a
+		// duplicate last DATA of an upload still gets its ACK below.
+		if t.write && op == opDATA && packetBlock(p) == t.expect-1 && t.lastACK != nil {
+			_, _ = t.sock.WriteTo(t.lastACK, t.udp)
+		}
+		return nil
 	case op == opERROR:
 		if t.verdict {
 			return nil
@@ -102,12 +116,14 @@ func (t *transfer) accept(p []byte) []byte {
 	case !t.write && op == opACK:
 		if t.armed && packetBlock(p) == t.expect {
 			t.armed = false
+			t.final = t.lastOut
 			return p[:4]
 		}
 	case t.write && op == opDATA && len(p) <= 4+t.blksize:
 		switch b := packetBlock(p); {
 		case t.armed && b == t.expect:
 			t.armed = false
+			t.final = len(p) < 4+t.blksize
 			return p
 		case b == t.expect-1 && t.lastACK != nil:
 			_, _ = t.sock.WriteTo(t.lastACK, t.udp)
@@ -155,7 +171,7 @@ func (c pinConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	t := c.t
 	for {
 		t.mu.Lock()
-		dl, verdict, stopping := t.deadline, t.verdict, t.stopping
+		dl, verdict, stopping, final := t.deadline, t.verdict, t.stopping, t.final
 		t.mu.Unlock()
 		if stopping || !dl.IsZero() && !time.Now().Before(dl) {
 			return 0, nil, os.ErrDeadlineExceeded
@@ -165,10 +181,11 @@ func (c pinConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		// its own timeout; an ERROR "from the peer" stops it now. It is
 		// offered again (not in a tight loop) in case pin/tftp's
 		// one-packet queue was full.
-		if killed && !verdict && time.Since(t.lastKill) >= killRepeat {
+		if killed && !verdict && !final && time.Since(t.lastKill) >= killRepeat {
 			t.lastKill = time.Now()
 			return copy(p, encodeError(tftpError{0, "stop"})), t.udp, nil
 		}
+		// The inbox holds only accepted packets, the final one included.
 		if !killed && !verdict {
 			select {
 			case pkt := <-t.inbox:
@@ -195,10 +212,19 @@ func (c pinConn) ReadFrom(p []byte) (int, net.Addr, error) {
 		if addrPort(from) != t.peer {
 			continue
 		}
-		if pkt := t.accept(t.rbuf[:n]); pkt != nil && !killed && !verdict {
+		// pin/tftp may have finished while the read was blocked: look at
+		// its verdict again, not the one read before.
+		if pkt := t.accept(t.rbuf[:n]); pkt != nil && !killed && !t.finished() {
 			return copy(p, pkt), t.udp, nil
 		}
 	}
+}
+
+// finished says whether pin/tftp has its verdict.
+func (t *transfer) finished() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.verdict
 }
 
 // killRepeat paces the fake ERROR that stops pin/tftp.
@@ -232,6 +258,7 @@ func (c pinConn) WriteTo(p []byte, _ net.Addr) (int, error) {
 	switch op := packetOpcode(p); op {
 	case opDATA:
 		t.armed, t.expect = true, packetBlock(p)
+		t.lastOut = len(p) < 4+t.blksize
 	case opOACK:
 		t.armed, t.expect = true, 0
 		if t.write {
