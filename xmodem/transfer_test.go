@@ -195,7 +195,11 @@ func TestNoisyLine(t *testing.T) {
 			defer cancel()
 			data := testData(40000, 11)
 			var flipsOut, flipsBack int
-			o := Options{Mode: tt.mode, Timeout: 500 * time.Millisecond, Retries: 20}
+			// XMODEM's ACK carries no block number: an ACK delayed past the
+			// timeout is taken for the resent block's, and the next block is
+			// skipped. The timeout must be far above any scheduling stall of
+			// a loaded test machine; only garbled answers wait it out.
+			o := Options{Mode: tt.mode, Timeout: 2 * time.Second, Retries: 20}
 			ro := o
 			ro.Size = int64(len(data))
 			if tt.mode == Mode1K {
