@@ -195,12 +195,15 @@ func TestNoisyLine(t *testing.T) {
 			defer cancel()
 			data := testData(40000, 11)
 			var flipsOut, flipsBack int
-			// XMODEM's ACK carries no block number: an ACK delayed past the
-			// timeout is taken for the resent block's, and the next block is
-			// skipped. The timeout must be far above any scheduling stall of
-			// a loaded test machine; only garbled answers wait it out.
-			o := Options{Mode: tt.mode, Timeout: 2 * time.Second, Retries: 20}
+			// XMODEM's ACK carries no block number: an ACK that crosses a
+			// resent block is taken for that block's, and the next block is
+			// skipped. So the timeouts stay far above any scheduling stall
+			// of a loaded machine, and the receiver waits longer than the
+			// sender, as real receivers do (10 s), so that their timeouts
+			// never fire together.
+			o := Options{Mode: tt.mode, Timeout: time.Second, Retries: 20}
 			ro := o
+			ro.Timeout = 4 * time.Second
 			ro.Size = int64(len(data))
 			if tt.mode == Mode1K {
 				ro.Mode = ModeCRC
