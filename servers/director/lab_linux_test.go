@@ -25,6 +25,7 @@ import (
 	"fieldcon/servers"
 	"fieldcon/servers/dhcp"
 	"fieldcon/servers/director"
+	"fieldcon/servers/director/directortest"
 	"fieldcon/servers/smi"
 	"fieldcon/servers/tftp"
 )
@@ -40,7 +41,7 @@ type lab struct {
 	srvIf, cliIf string
 	srv, cli     *nsThread
 	root         string
-	clock        *testClock
+	clock        *directortest.Clock
 	ev           *events
 	d            *director.Director
 	serveErr     chan error
@@ -135,7 +136,7 @@ func newLab(t *testing.T, profile string, o labOptions) *lab {
 	if start.IsZero() {
 		start = labStart
 	}
-	l.clock = newTestClock(start)
+	l.clock = directortest.NewClock(start)
 	p, err := director.Parse("director.yaml", []byte(profile))
 	if err != nil {
 		t.Fatal(err)
@@ -571,55 +572,6 @@ func (n *nsThread) run(fn func() error) error {
 	done := make(chan error, 1)
 	n.calls <- func() { done <- fn() }
 	return <-done
-}
-
-// testClock is the director's clock in the scenarios: it stands still
-// until the test moves it.
-type testClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []testWaiter
-}
-
-type testWaiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newTestClock(t time.Time) *testClock { return &testClock{now: t} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- c.now
-		return ch
-	}
-	c.waiters = append(c.waiters, testWaiter{c.now.Add(d), ch})
-	return ch
-}
-
-// Set moves the clock to t and fires every timer due by then.
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(t) {
-			w.ch <- t
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	c.waiters = kept
 }
 
 // events records what the director and its servers emitted.
