@@ -48,16 +48,7 @@ func LightweightUpgrade(p Params, t Tools) (*Playbook, Vars, error) {
 	if p.Image == "" {
 		return nil, nil, errors.New("lap-upgrade needs --image FILE (the AP's -tar- bundle)")
 	}
-	password := p.Password
-	if password == "" {
-		password = "Cisco"
-	}
-	wait := p.RetryWait
-	if wait <= 0 {
-		wait = DefaultRetryWait
-	}
-	fs := &fileService{files: t.Files}
-	vars := Vars{"image": p.Image, "iface": p.Iface, "laptop": p.Laptop, "listen": p.Listen, "password": password}
+	fs, wait, vars := lapSetup(p, t)
 	steps := []Step{
 		apImageCheck(t.CheckImage, "archive-download-sw"),
 		laptopStep(fs, nil),
@@ -78,6 +69,22 @@ func LightweightUpgrade(p Params, t Tools) (*Playbook, Vars, error) {
 		Cleanup:     stopTFTPCleanup(fs),
 	}
 	return pb, vars, nil
+}
+
+// lapSetup is what both lightweight-AP playbooks start from: the file
+// service, the retry wait and the vars, with the factory enable password
+// and DefaultRetryWait where the technician gave none.
+func lapSetup(p Params, t Tools) (*fileService, time.Duration, Vars) {
+	password := p.Password
+	if password == "" {
+		password = "Cisco"
+	}
+	wait := p.RetryWait
+	if wait <= 0 {
+		wait = DefaultRetryWait
+	}
+	vars := Vars{"image": p.Image, "iface": p.Iface, "laptop": p.Laptop, "listen": p.Listen, "password": password}
+	return &fileService{files: t.Files}, wait, vars
 }
 
 // lapArchiveSteps install {image} from a lightweight AP's IOS prompt, up to

@@ -55,17 +55,8 @@ func LightweightToAutonomous(p Params, t Tools) (*Playbook, Vars, error) {
 	if p.Image == "" {
 		return nil, nil, errors.New("lap-to-autonomous needs --image FILE (the AP's k9w7 -tar- bundle)")
 	}
-	password := p.Password
-	if password == "" {
-		password = "Cisco"
-	}
-	wait := p.RetryWait
-	if wait <= 0 {
-		wait = DefaultRetryWait
-	}
-	fs := &fileService{files: t.Files}
+	fs, wait, vars := lapSetup(p, t)
 	conv := &lapConversion{check: t.CheckImage, fs: fs}
-	vars := Vars{"image": p.Image, "iface": p.Iface, "laptop": p.Laptop, "listen": p.Listen, "password": password}
 	steps := []Step{
 		{Name: "check image", Action: Func{What: "check {image} is an autonomous (k9w7) bundle for this AP", F: conv.checkImage}, Timeout: time.Minute},
 		{Name: "find the AP", Action: Func{What: "see where the AP is: ap: or no answer takes the MODE button, the lightweight IOS prompt takes archive download-sw", F: conv.findAP}, Timeout: time.Minute},
