@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,9 +18,9 @@ import (
 	"time"
 
 	"github.com/insomniacslk/dhcp/dhcpv4"
-	"golang.org/x/sys/unix"
 
 	"fieldcon/internal/devsim"
+	"fieldcon/internal/netnstest"
 	"fieldcon/servers"
 	"fieldcon/servers/dhcp"
 	"fieldcon/servers/director"
@@ -39,7 +38,7 @@ type lab struct {
 	t            *testing.T
 	srvNS, cliNS string
 	srvIf, cliIf string
-	srv, cli     *nsThread
+	srv, cli     *netnstest.Thread
 	root         string
 	clock        *directortest.Clock
 	ev           *events
@@ -115,8 +114,8 @@ func newLab(t *testing.T, profile string, o labOptions) *lab {
 	} {
 		l.ip(args...)
 	}
-	l.srv = enterNetns(t, l.srvNS)
-	l.cli = enterNetns(t, l.cliNS)
+	l.srv = netnstest.Enter(t, l.srvNS)
+	l.cli = netnstest.Enter(t, l.cliNS)
 
 	l.root = t.TempDir()
 	for name, data := range map[string]string{
@@ -187,7 +186,7 @@ func (l *lab) ip(args ...string) {
 func (l *lab) serve(preflight func(context.Context) error) {
 	l.t.Helper()
 	var socks director.Sockets
-	err := l.srv.run(func() (err error) {
+	err := l.srv.Run(func() (err error) {
 		if socks.DHCP, err = dhcp.Listen(l.ctx, l.srvIf, "", dhcp.ServerPort); err != nil {
 			return err
 		}
@@ -204,7 +203,7 @@ func (l *lab) serve(preflight func(context.Context) error) {
 	if preflight != nil {
 		srvThread := l.srv
 		inner := preflight
-		preflight = func(ctx context.Context) error { return srvThread.run(func() error { return inner(ctx) }) }
+		preflight = func(ctx context.Context) error { return srvThread.Run(func() error { return inner(ctx) }) }
 	}
 	l.serveErr = make(chan error, 1)
 	go func() {
@@ -212,7 +211,7 @@ func (l *lab) serve(preflight func(context.Context) error) {
 			Preflight: preflight,
 			// The service interface is read inside fieldcon's namespace.
 			Watch: director.PollWatcher{Interface: l.srvIf, Address: fcIP, Every: labWatchEvery, Lookup: func(name string) (lk director.Link, err error) {
-				err = l.srv.run(func() error {
+				err = l.srv.Run(func() error {
 					lk, err = director.LookupLink(name)
 					return err
 				})
@@ -224,7 +223,7 @@ func (l *lab) serve(preflight func(context.Context) error) {
 			}}},
 			// Transfer sockets are opened on fieldcon's side too.
 			TFTPOptions: []tftp.Option{tftp.WithTransferListener(func(ctx context.Context, network string) (c net.PacketConn, err error) {
-				err = l.srv.run(func() error {
+				err = l.srv.Run(func() error {
 					c, err = net.ListenPacket(network, "0.0.0.0:0")
 					return err
 				})
@@ -260,7 +259,7 @@ func (l *lab) newSwitch(pid string) *devsim.SMIClient {
 	l.t.Helper()
 	n := l.nextMAC.Add(1)
 	var conn net.PacketConn
-	if err := l.cli.run(func() (err error) {
+	if err := l.cli.Run(func() (err error) {
 		conn, err = devsim.ListenDHCPClient(l.ctx, l.cliIf, 68)
 		return err
 	}); err != nil {
@@ -280,14 +279,14 @@ func (l *lab) newSwitch(pid string) *devsim.SMIClient {
 				return nil
 			},
 			ListenUDP: func(ctx context.Context, addr string) (c net.PacketConn, err error) {
-				err = l.cli.run(func() error {
+				err = l.cli.Run(func() error {
 					c, err = net.ListenPacket("udp4", addr)
 					return err
 				})
 				return c, err
 			},
 			ListenTCP: func(ctx context.Context, addr string) (ln net.Listener, err error) {
-				err = l.cli.run(func() error {
+				err = l.cli.Run(func() error {
 					ln, err = net.Listen("tcp4", addr)
 					return err
 				})
@@ -326,13 +325,13 @@ func (l *lab) smiClient() (*smi.Client, *atomic.Int32) {
 }
 
 type nsDialer struct {
-	th    *nsThread
+	th    *netnstest.Thread
 	dials *atomic.Int32
 }
 
 func (d nsDialer) DialContext(ctx context.Context, network, addr string) (c net.Conn, err error) {
 	d.dials.Add(1)
-	err = d.th.run(func() error {
+	err = d.th.Run(func() error {
 		var nd net.Dialer
 		c, err = nd.DialContext(ctx, network, addr)
 		return err
@@ -416,7 +415,7 @@ func kind(k servers.Kind, server string) func(servers.Event) bool {
 func (l *lab) put(from netip.Addr, name string, data []byte) error {
 	l.t.Helper()
 	var conn net.PacketConn
-	if err := l.cli.run(func() (err error) {
+	if err := l.cli.Run(func() (err error) {
 		conn, err = net.ListenPacket("udp4", netip.AddrPortFrom(from, 0).String())
 		return err
 	}); err != nil {
@@ -437,7 +436,7 @@ type dhcpProbe struct {
 func (l *lab) dhcpProbe() *dhcpProbe {
 	l.t.Helper()
 	var conn net.PacketConn
-	if err := l.cli.run(func() (err error) {
+	if err := l.cli.Run(func() (err error) {
 		conn, err = devsim.ListenDHCPClient(l.ctx, l.cliIf, 68)
 		return err
 	}); err != nil {
@@ -483,7 +482,7 @@ func (p *dhcpProbe) replies(xid dhcpv4.TransactionID) []string {
 func (l *lab) udpFrom(a netip.Addr) net.PacketConn {
 	l.t.Helper()
 	var conn net.PacketConn
-	if err := l.cli.run(func() (err error) {
+	if err := l.cli.Run(func() (err error) {
 		conn, err = net.ListenPacket("udp4", netip.AddrPortFrom(a, 0).String())
 		return err
 	}); err != nil {
@@ -533,45 +532,6 @@ func sweepStaleLabs() {
 		}
 		_ = exec.Command("ip", "netns", "del", e.Name()).Run()
 	}
-}
-
-// nsThread runs functions on an OS thread that has entered a network
-// namespace, so the sockets they open live there.
-type nsThread struct{ calls chan func() }
-
-func enterNetns(t *testing.T, name string) *nsThread {
-	t.Helper()
-	n := &nsThread{calls: make(chan func())}
-	ready := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread ends with this goroutine instead of
-		// going back to the pool in the wrong namespace.
-		runtime.LockOSThread()
-		f, err := os.Open(filepath.Join("/var/run/netns", name))
-		if err == nil {
-			err = unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
-			f.Close()
-		}
-		ready <- err
-		if err != nil {
-			return
-		}
-		for fn := range n.calls {
-			fn()
-		}
-	}()
-	if err := <-ready; err != nil {
-		t.Fatalf("enter network namespace %s: %v", name, err)
-	}
-	t.Cleanup(func() { close(n.calls) })
-	return n
-}
-
-// run calls fn on the namespace's thread and returns its error.
-func (n *nsThread) run(fn func() error) error {
-	done := make(chan error, 1)
-	n.calls <- func() { done <- fn() }
-	return <-done
 }
 
 // events records what the director and its servers emitted.
